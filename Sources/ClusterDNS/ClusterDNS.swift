@@ -1,0 +1,2 @@
+import ClusterModel
+import DNSWire

@@ -1,0 +1,138 @@
+extension RecordData {
+    /// RDATA in presentation (zone-file) form, as dig prints it.
+    public var presentation: String {
+        switch self {
+        case .a(let address): return address.description
+        case .aaaa(let address): return address.description
+        case .ns(let name), .cname(let name), .ptr(let name): return name.description
+        case .mx(let preference, let exchange): return "\(preference) \(exchange)"
+        case .srv(let srv): return "\(srv.priority) \(srv.weight) \(srv.port) \(srv.target)"
+        case .soa(let soa):
+            return "\(soa.mname) \(soa.rname) \(soa.serial) \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)"
+        case .txt(let strings):
+            return strings.map(RecordData.quoted).joined(separator: " ")
+        case .opt(let options):
+            var rdata: [UInt8] = []
+            for option in options {
+                rdata += [UInt8(option.code >> 8), UInt8(option.code & 0xff), UInt8(option.data.count >> 8 & 0xff), UInt8(option.data.count & 0xff)]
+                rdata += option.data
+            }
+            return RecordData.generic(rdata)
+        case .unknown(_, let rdata):
+            return RecordData.generic(rdata)
+        }
+    }
+
+    /// RFC 3597 generic RDATA: `\# <length> <hex>`.
+    static func generic(_ rdata: [UInt8]) -> String {
+        if rdata.isEmpty { return "\\# 0" }
+        let hexDigits = Array("0123456789ABCDEF")
+        var hex = ""
+        hex.reserveCapacity(rdata.count * 2)
+        for b in rdata {
+            hex.append(hexDigits[Int(b >> 4)])
+            hex.append(hexDigits[Int(b & 0xf)])
+        }
+        return "\\# \(rdata.count) \(hex)"
+    }
+
+    /// A character-string in double quotes with `\"`, `\\` and `\DDD` escapes.
+    static func quoted(_ bytes: [UInt8]) -> String {
+        var out = "\""
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append("\\")
+                out.append(Character(Unicode.Scalar(b)))
+            case 0x20...0x7e:
+                out.append(Character(Unicode.Scalar(b)))
+            default:
+                let s = String(b)
+                out.append("\\" + String(repeating: "0", count: 3 - s.count) + s)
+            }
+        }
+        out.append("\"")
+        return out
+    }
+}
+
+extension ResourceRecord: CustomStringConvertible {
+    /// `name. TTL CLASS TYPE rdata`, single-spaced zone-file form.
+    public var description: String {
+        "\(name) \(ttl) \(rrClass) \(type) \(data.presentation)"
+    }
+
+    /// The line dig prints for this record, tab-aligned as BIND does.
+    public var digLine: String {
+        DigColumns.line([name.description, String(ttl), rrClass.description, type.description, data.presentation])
+    }
+}
+
+/// BIND's default master-file style puts the TTL at column 24, class 32, type 40 and RDATA 48,
+/// using tabs, and falls back to one space when a field overruns its column.
+enum DigColumns {
+    static let stops = [24, 32, 40, 48]
+
+    static func line(_ fields: [String]) -> String {
+        var out = fields[0]
+        var column = fields[0].count
+        for (index, field) in fields.dropFirst().enumerated() {
+            let stop = stops[min(index, stops.count - 1)]
+            if column >= stop {
+                out += " "
+                column += 1
+            } else {
+                while column < stop {
+                    out += "\t"
+                    column = (column / 8 + 1) * 8
+                }
+            }
+            out += field
+            column += field.count
+        }
+        return out
+    }
+}
+
+extension DNSQuestion: CustomStringConvertible {
+    /// `;name. CLASS TYPE` as dig prints the question section.
+    public var description: String {
+        DigColumns.line([";" + name.description, "", qClass.description, type.description])
+    }
+}
+
+extension DNSMessage: CustomStringConvertible {
+    /// The message printed as `dig` prints a reply: header, flags, OPT pseudosection and sections.
+    public var description: String {
+        var lines: [String] = []
+        lines.append(";; ->>HEADER<<- opcode: \(header.opcode), status: \(rcode), id: \(header.id)")
+        var flags: [String] = []
+        if header.isResponse { flags.append("qr") }
+        if header.authoritative { flags.append("aa") }
+        if header.truncated { flags.append("tc") }
+        if header.recursionDesired { flags.append("rd") }
+        if header.recursionAvailable { flags.append("ra") }
+        if header.authenticData { flags.append("ad") }
+        if header.checkingDisabled { flags.append("cd") }
+        lines.append(";; flags: \(flags.joined(separator: " ")); QUERY: \(questions.count), ANSWER: \(answers.count), AUTHORITY: \(authority.count), ADDITIONAL: \(additional.count)")
+        if let edns {
+            lines.append("")
+            lines.append(";; OPT PSEUDOSECTION:")
+            lines.append("; EDNS: version: \(edns.version), flags:\(edns.dnssecOK ? " do" : ""); udp: \(edns.udpPayloadSize)")
+            for option in edns.options {
+                lines.append("; OPTION \(option.code): \(RecordData.generic(option.data))")
+            }
+        }
+        if !questions.isEmpty {
+            lines.append("")
+            lines.append(";; QUESTION SECTION:")
+            for question in questions { lines.append(question.description) }
+        }
+        for (title, records) in [("ANSWER", answers), ("AUTHORITY", authority), ("ADDITIONAL", additional.filter { $0.type != .opt })] where !records.isEmpty {
+            lines.append("")
+            lines.append(";; \(title) SECTION:")
+            for record in records { lines.append(record.digLine) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

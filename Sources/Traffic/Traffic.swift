@@ -1,0 +1,2 @@
+import DNSWire
+import PacketCapture
