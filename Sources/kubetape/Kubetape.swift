@@ -27,23 +27,22 @@ struct Kubetape: ParsableCommand {
         }
     }
 
+    /// Prints the error as ArgumentParser would and exits with kubetape's code: an explicit
+    /// `ExitCode` is kept (1 = expectations failed), help and version exit 0, and every usage
+    /// error or bad input exits 2 (never ArgumentParser's 64).
     static func exit(withKubetapeError error: Error) -> Never {
-        let code = exitCode(for: error)
-        if code == .success {
-            // --help and --version
-            print(fullMessage(for: error))
-            Glibc.exit(0)
+        if let explicit = error as? ExitCode {
+            Glibc.exit(explicit.rawValue)
         }
         let message = fullMessage(for: error)
+        if exitCode(for: error) == .success {
+            print(message)
+            Glibc.exit(0)
+        }
         if !message.isEmpty {
             FileHandleOutput.standardError(message)
         }
-        switch code {
-        case .success: Glibc.exit(0)
-        case ExitCode(1): Glibc.exit(1)
-        case .validationFailure: Glibc.exit(2)
-        default: Glibc.exit(code.rawValue == 1 ? 1 : 2)
-        }
+        Glibc.exit(2)
     }
 }
 
