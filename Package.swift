@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ClusterDNS", targets: ["ClusterDNS"]),
         .library(name: "PacketCapture", targets: ["PacketCapture"]),
         .library(name: "Traffic", targets: ["Traffic"]),
+        .library(name: "FakeCluster", targets: ["FakeCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -34,6 +35,16 @@ let package = Package(
         .target(name: "ClusterDNS", dependencies: ["ClusterModel", "DNSWire"]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
         .target(
+            name: "FakeCluster",
+            dependencies: [
+                "ClusterDNS", "ClusterModel", "DNSWire", nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "Traffic",
             dependencies: [
                 "PacketCapture", "DNSWire", nioCore,
@@ -53,6 +64,7 @@ let package = Package(
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "ClusterModel", "DNSWire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "PacketCapture", "DNSWire", nioCore], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FakeClusterTests", dependencies: ["FakeCluster", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "IntegrationTests", dependencies: ["DNSWire", nioCore]),
     ],
     swiftLanguageModes: [.v6]

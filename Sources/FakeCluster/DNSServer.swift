@@ -1,0 +1,175 @@
+import DNSWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Settings of the DNS server; the defaults suit the loopback address plan.
+public struct DNSServerConfiguration: Sendable {
+    /// Address to listen on, UDP and TCP alike.
+    public var host: String = "127.0.0.1"
+    /// Port; 0 picks a free one (read it back from ``DNSServer/localAddress``).
+    public var port: Int = 10053
+    /// A TCP connection with no complete query for this long is closed.
+    public var tcpIdleTimeout: TimeAmount = .seconds(10)
+
+    public init(host: String = "127.0.0.1", port: Int = 10053, tcpIdleTimeout: TimeAmount = .seconds(10)) {
+        self.host = host
+        self.port = port
+        self.tcpIdleTimeout = tcpIdleTimeout
+    }
+}
+
+/// A DNS server on UDP and TCP (same address and port) that hands every query to a
+/// ``DNSQueryHandler``: pipelined TCP queries, idle TCP connections closed, malformed input
+/// answered with FORMERR or dropped, never fatal.
+public final class DNSServer: Sendable {
+    public let configuration: DNSServerConfiguration
+    let handler: any DNSQueryHandler
+    let group: any EventLoopGroup
+    let logger: Logger
+    private let channels: NIOLockedValueBox<(udp: Channel, tcp: Channel)?> = NIOLockedValueBox(nil)
+
+    public init(configuration: DNSServerConfiguration = DNSServerConfiguration(), handler: some DNSQueryHandler, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "kubetape.dns")) {
+        self.configuration = configuration
+        self.handler = handler
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Binds UDP and TCP; returns once both accept queries.
+    public func start() async throws {
+        let handler = self.handler
+        let logger = self.logger
+        let idle = configuration.tcpIdleTimeout
+        let udp = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(handler: handler, logger: logger))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port).get()
+        // TCP on the same port UDP got (which matters when the configured port is 0)
+        let port = udp.localAddress?.port ?? configuration.port
+        let tcp: Channel
+        do {
+            tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                        try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(handler: handler, logger: logger))
+                    }
+                }
+                .bind(host: configuration.host, port: port).get()
+        } catch {
+            try? await udp.close()
+            throw error
+        }
+        channels.withLockedValue { $0 = (udp, tcp) }
+        logger.info("dns server listening", metadata: ["dns.address": "\(udp.localAddress.map { "\($0)" } ?? "?")"])
+    }
+
+    /// The bound address (UDP and TCP share it), once started.
+    public var localAddress: SocketAddress? {
+        channels.withLockedValue { $0?.udp.localAddress }
+    }
+
+    /// Starts, then serves until ``shutdown()`` is called or the task is cancelled.
+    public func run() async throws {
+        try await start()
+        try await withTaskCancellationHandler {
+            let pair = channels.withLockedValue { $0 }
+            if let pair {
+                try await pair.udp.closeFuture.get()
+                try await pair.tcp.closeFuture.get()
+            }
+        } onCancel: {
+            self.closeChannels()
+        }
+    }
+
+    /// Stops listening; in-flight replies on open TCP connections may still be written.
+    public func shutdown() async {
+        let pair = channels.withLockedValue { $0 }
+        guard let pair else { return }
+        try? await pair.udp.close()
+        try? await pair.tcp.close()
+    }
+
+    private func closeChannels() {
+        let pair = channels.withLockedValue { $0 }
+        pair?.udp.close(promise: nil)
+        pair?.tcp.close(promise: nil)
+    }
+}
+
+/// Answers datagrams; a thin shell around ``DNSExchange``.
+final class UDPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    let handler: any DNSQueryHandler
+    let logger: Logger
+
+    init(handler: any DNSQueryHandler, logger: Logger) {
+        self.handler = handler
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let reply = DNSExchange.reply(to: envelope.data, transport: .udp, handler: handler) else { return }
+        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // ICMP errors and the like must not stop the server
+        logger.debug("udp error", metadata: ["dns.error": "\(error)"])
+    }
+}
+
+/// Splits a TCP stream into queries, answers each in order, closes on garbage or idleness.
+final class TCPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let handler: any DNSQueryHandler
+    let logger: Logger
+    var frames = DNSTCPFrameDecoder()
+
+    init(handler: any DNSQueryHandler, logger: Logger) {
+        self.handler = handler
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        frames.append(unwrapInboundIn(data))
+        do {
+            var wrote = false
+            while let frame = try frames.nextFrame() {
+                guard let reply = DNSExchange.reply(to: frame, transport: .tcp, handler: handler) else {
+                    // an undecodable header on TCP: the stream cannot be trusted any more
+                    context.close(promise: nil)
+                    return
+                }
+                context.write(wrapOutboundOut(try DNSTCPFrameDecoder.frame(reply)), promise: nil)
+                wrote = true
+            }
+            if wrote { context.flush() }
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
