@@ -13,7 +13,7 @@ struct Kubetape: ParsableCommand {
         commandName: "kubetape",
         abstract: "Record, replay and teach how Kubernetes cluster DNS and HTTP behave for headless and cluster-IP services.",
         version: version,
-        subcommands: [Decode.self]
+        subcommands: [Decode.self, Inspect.self]
     )
 
     /// Parses and runs, mapping outcomes onto kubetape's exit codes:

@@ -1,2 +1,0 @@
-import ClusterModel
-import DNSWire

@@ -1,0 +1,149 @@
+import DNSWire
+import NIOCore
+
+/// One direction of DNS over TCP: length-prefixed messages (RFC 7766), several per stream, a
+/// prefix possibly split across segments. Remembers which frame carried which octets so that a
+/// message takes the frame of its last segment, as tshark does. After a gap it resynchronises on
+/// the next segment boundary, which is where a sender's next message normally starts.
+struct DNSStream {
+    /// A decoded-or-not message cut out of the stream.
+    struct Message {
+        var bytes: ByteBuffer
+        var frames: [Int]
+        var frame: Int
+        var time: Int64
+    }
+
+    private var decoder = DNSTCPFrameDecoder()
+    /// (stream offset just past the chunk, frame, time), oldest first.
+    private var chunks: [(end: Int, frame: Int, time: Int64)] = []
+    private var appended = 0
+    private var resyncing = false
+
+    mutating func append(_ bytes: ArraySlice<UInt8>, frame: Int, time: Int64) {
+        if resyncing {
+            resyncing = false
+            reset()
+        }
+        decoder.append(bytes)
+        appended += bytes.count
+        chunks.append((appended, frame, time))
+    }
+
+    /// Octets were lost: whatever is buffered cannot be framed any more.
+    mutating func gap() {
+        reset()
+    }
+
+    private mutating func reset() {
+        decoder = DNSTCPFrameDecoder()
+        chunks.removeAll(keepingCapacity: true)
+        appended = 0
+    }
+
+    /// Octets waiting for the rest of their message.
+    var bufferedOctets: Int { decoder.bufferedOctets }
+
+    /// The next complete message, or nil; a zero-length frame is thrown and the stream then
+    /// waits for the next segment boundary.
+    mutating func next() throws(DNSWireError) -> Message? {
+        let start = decoder.consumedOctets
+        let frame: ByteBuffer?
+        do {
+            frame = try decoder.nextFrame()
+        } catch let error as DNSWireError {
+            resyncing = true
+            throw error
+        } catch {
+            resyncing = true
+            throw DNSWireError(.truncated, at: start, "\(error)")
+        }
+        guard let frame else { return nil }
+        let end = decoder.consumedOctets
+        var frames: [Int] = []
+        var last = (frame: 0, time: Int64(0))
+        var dropCount = 0
+        for (index, chunk) in chunks.enumerated() {
+            if chunk.end <= start {
+                dropCount = index + 1
+                continue
+            }
+            if frames.last != chunk.frame { frames.append(chunk.frame) }
+            last = (chunk.frame, chunk.time)
+            if chunk.end >= end {
+                break
+            }
+        }
+        if dropCount > 0 { chunks.removeFirst(dropCount) }
+        return Message(bytes: frame, frames: frames, frame: last.frame, time: last.time)
+    }
+}
+
+/// Pairs DNS responses with their queries by 5-tuple, ID and question, and recognises
+/// retransmitted queries. Bounded: queries older than the timeout are forgotten, and when more than
+/// the limit are pending the oldest half are dropped.
+struct DNSTransactionTracker {
+    struct Key: Hashable {
+        var client: Endpoint
+        var server: Endpoint
+        var transport: TransportProtocol
+        var id: UInt16
+        var name: DNSName?
+        var type: UInt16
+    }
+
+    struct Query {
+        var frame: Int
+        var time: Int64
+        var vantage: Int
+    }
+
+    var timeoutNanoseconds: Int64
+    var maxPending: Int
+    private(set) var pending: [Key: [Query]] = [:]
+
+    init(timeoutNanoseconds: Int64, maxPending: Int) {
+        self.timeoutNanoseconds = timeoutNanoseconds
+        self.maxPending = maxPending
+    }
+
+    static func key(_ message: DNSMessage, client: Endpoint, server: Endpoint, transport: TransportProtocol) -> Key {
+        Key(client: client, server: server, transport: transport, id: message.header.id, name: message.question?.name, type: message.question?.type.rawValue ?? 0)
+    }
+
+    /// Records a query; true when it repeats an unanswered one seen at the same vantage point.
+    mutating func query(_ key: Key, frame: Int, time: Int64, vantage: Int, dropped: inout Int) -> Bool {
+        if pending.count >= maxPending, pending[key] == nil {
+            dropped += pending.count
+            pending.removeAll(keepingCapacity: true)
+        }
+        let record = Query(frame: frame, time: time, vantage: vantage)
+        if var list = pending[key] {
+            let retransmission = list.contains { $0.vantage == vantage }
+            list.append(record)
+            if list.count > 16 { list.removeFirst(list.count - 16) }
+            pending[key] = list
+            return retransmission
+        }
+        pending[key] = [record]
+        return false
+    }
+
+    /// The query a response answers: the latest at the same vantage point (which is then
+    /// answered), else the latest seen anywhere (kept, for the copy at its own vantage point).
+    mutating func response(_ key: Key, vantage: Int) -> Query? {
+        guard var list = pending[key] else { return nil }
+        if let index = list.lastIndex(where: { $0.vantage == vantage }) {
+            let query = list[index]
+            list.removeAll { $0.vantage == vantage }
+            pending[key] = list.isEmpty ? nil : list
+            return query
+        }
+        return list.last
+    }
+
+    mutating func expire(now: Int64) {
+        guard !pending.isEmpty else { return }
+        pending = pending.filter { now - ($0.value.last?.time ?? now) <= timeoutNanoseconds }
+    }
+}

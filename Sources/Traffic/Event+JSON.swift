@@ -1,0 +1,336 @@
+import DNSWire
+
+/// Renders events as JSON Lines (schema in docs/events.md) and as one-line text, straight into a
+/// byte buffer: keys always in the same order, absent values written as `null`.
+extension Event {
+    /// Appends this event as one JSON object and a newline.
+    public func writeJSONLine(into out: inout [UInt8]) {
+        var w = JSONWriter(out: out)
+        out = []
+        w.raw("{\"kind\":")
+        switch kind {
+        case .dns: w.string("dns")
+        case .http: w.string("http")
+        }
+        w.raw(",\"frame\":")
+        w.int(frame)
+        w.raw(",\"frames\":[")
+        for (i, f) in frames.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.int(f)
+        }
+        w.raw("],\"time\":")
+        w.time(timeNanoseconds)
+        switch kind {
+        case .dns(let dns):
+            w.raw(",\"src\":")
+            w.string(source.description)
+            w.raw(",\"dst\":")
+            w.string(destination.description)
+            w.raw(",\"transport\":")
+            w.string(transport.rawValue)
+            w.raw(",\"vantage\":")
+            w.int(vantage)
+            dns.writeJSONFields(&w)
+        case .http(let http):
+            w.raw(",\"client\":")
+            w.string(http.client.description)
+            w.raw(",\"server\":")
+            w.string(http.server.description)
+            w.raw(",\"transport\":\"tcp\",\"vantage\":")
+            w.int(vantage)
+            http.writeJSONFields(&w)
+        }
+        w.raw("}\n")
+        out = w.out
+    }
+
+    /// This event as one JSON object (no newline).
+    public var jsonLine: String {
+        var out: [UInt8] = []
+        writeJSONLine(into: &out)
+        if out.last == 10 { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// One human-readable line, as `kubetape inspect` prints it.
+    public var textLine: String {
+        var line = "\(frame)\t\(JSONWriter.timeString(timeNanoseconds))\t"
+        switch kind {
+        case .dns(let dns):
+            let m = dns.message
+            line += "dns/\(transport.rawValue) \(source) → \(destination) "
+            line += m.header.isResponse ? "response" : "query"
+            line += " id=\(m.header.id)"
+            if m.header.opcode != .query { line += " opcode=\(m.header.opcode)" }
+            if m.header.isResponse { line += " \(m.rcode)" }
+            var flags: [String] = []
+            if m.header.authoritative { flags.append("aa") }
+            if m.header.truncated { flags.append("tc") }
+            if m.header.recursionDesired { flags.append("rd") }
+            if m.header.recursionAvailable { flags.append("ra") }
+            if !flags.isEmpty { line += " [\(flags.joined(separator: " "))]" }
+            if let q = m.question { line += " \(q.name) \(q.type)" }
+            if m.header.isResponse {
+                if !m.answers.isEmpty {
+                    line += " → " + m.answers.map { "\($0.type) \($0.data.presentation)" }.joined(separator: ", ")
+                }
+                let authority = m.authority.count
+                let additional = m.additional.filter { $0.type != .opt }.count
+                if authority > 0 { line += " +\(authority) authority" }
+                if additional > 0 { line += " +\(additional) additional" }
+                if let q = dns.queryFrame, let latency = dns.latencyNanoseconds {
+                    line += " (query frame \(q), \(JSONWriter.milliseconds(latency)) ms)"
+                } else {
+                    line += " (query not seen)"
+                }
+            } else if dns.isRetransmission {
+                line += " (retransmission)"
+            }
+        case .http(let h):
+            line += "http client \(h.client) → \(h.server)"
+            if let r = h.request {
+                line += " \(r.method) \(r.uri)"
+                if let host = r.host { line += " (Host: \(host))" }
+            } else {
+                line += " (request not seen)"
+            }
+            if let r = h.response {
+                line += " → \(r.status)"
+                let preview = HTTPExchange.previewText(r.bodyPreview, limit: 80)
+                if !preview.isEmpty { line += " '\(preview)'" }
+                if let latency = h.latencyNanoseconds, let q = h.request?.frame {
+                    line += " (request frame \(q), \(JSONWriter.milliseconds(latency)) ms)"
+                }
+            } else {
+                line += " → (no response)"
+            }
+        }
+        return line
+    }
+}
+
+extension HTTPExchange {
+    /// A body preview as text: UTF-8 with invalid sequences replaced, control characters shown as
+    /// spaces, trailing white space trimmed, cut to `limit` characters.
+    public static func previewText(_ bytes: [UInt8], limit: Int) -> String {
+        var text = String(decoding: bytes, as: UTF8.self)
+        text = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : Character($0) })
+        while text.last == " " { text.removeLast() }
+        if text.count > limit { text = String(text.prefix(limit)) + "…" }
+        return text
+    }
+
+    fileprivate func writeJSONFields(_ w: inout JSONWriter) {
+        w.raw(",\"method\":")
+        w.optionalString(request?.method)
+        w.raw(",\"uri\":")
+        w.optionalString(request?.uri)
+        w.raw(",\"host\":")
+        w.optionalString(request?.host)
+        w.raw(",\"version\":")
+        w.optionalString(request?.version ?? response?.version)
+        w.raw(",\"requestFrame\":")
+        w.optionalInt(request?.frame)
+        w.raw(",\"requestTime\":")
+        if let r = request { w.time(r.timeNanoseconds) } else { w.raw("null") }
+        w.raw(",\"requestBodyLength\":")
+        w.optionalInt(request?.bodyLength)
+        w.raw(",\"status\":")
+        w.optionalInt(response?.status)
+        w.raw(",\"reason\":")
+        w.optionalString(response?.reason)
+        w.raw(",\"responseFrame\":")
+        w.optionalInt(response?.frame)
+        w.raw(",\"contentType\":")
+        w.optionalString(response?.contentType)
+        w.raw(",\"chunked\":")
+        if let r = response { w.raw(r.chunked ? "true" : "false") } else { w.raw("null") }
+        w.raw(",\"responseBodyLength\":")
+        w.optionalInt(response?.bodyLength)
+        w.raw(",\"bodyPreview\":")
+        if let r = response { w.string(String(decoding: r.bodyPreview, as: UTF8.self)) } else { w.raw("null") }
+        w.raw(",\"latencyMs\":")
+        if let l = latencyNanoseconds { w.raw(JSONWriter.milliseconds(l)) } else { w.raw("null") }
+    }
+}
+
+extension DNSEvent {
+    fileprivate func writeJSONFields(_ w: inout JSONWriter) {
+        let m = message
+        let h = m.header
+        w.raw(",\"id\":")
+        w.int(Int(h.id))
+        w.raw(h.isResponse ? ",\"qr\":true" : ",\"qr\":false")
+        w.raw(",\"opcode\":")
+        w.string(h.opcode.description)
+        w.raw(",\"rcode\":")
+        w.string(m.rcode.description)
+        w.raw(",\"flags\":{\"aa\":")
+        w.bool(h.authoritative)
+        w.raw(",\"tc\":")
+        w.bool(h.truncated)
+        w.raw(",\"rd\":")
+        w.bool(h.recursionDesired)
+        w.raw(",\"ra\":")
+        w.bool(h.recursionAvailable)
+        w.raw(",\"ad\":")
+        w.bool(h.authenticData)
+        w.raw(",\"cd\":")
+        w.bool(h.checkingDisabled)
+        w.raw("},\"qname\":")
+        if let q = m.question {
+            w.string(q.name.description)
+            w.raw(",\"qtype\":")
+            w.string(q.type.description)
+            w.raw(",\"qclass\":")
+            w.string(q.qClass.description)
+        } else {
+            w.raw("null,\"qtype\":null,\"qclass\":null")
+        }
+        w.raw(",\"questions\":")
+        w.int(m.questions.count)
+        w.raw(",\"answers\":")
+        Self.records(m.answers, &w)
+        w.raw(",\"authority\":")
+        Self.records(m.authority, &w)
+        w.raw(",\"additional\":")
+        Self.records(m.additional, &w)
+        w.raw(",\"edns\":")
+        if let e = m.edns {
+            w.raw("{\"udpSize\":")
+            w.int(Int(e.udpPayloadSize))
+            w.raw(",\"version\":")
+            w.int(Int(e.version))
+            w.raw(",\"do\":")
+            w.bool(e.dnssecOK)
+            w.raw(",\"options\":[")
+            for (i, o) in e.options.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.int(Int(o.code))
+            }
+            w.raw("]}")
+        } else {
+            w.raw("null")
+        }
+        w.raw(",\"size\":")
+        w.int(size)
+        w.raw(",\"queryFrame\":")
+        w.optionalInt(queryFrame)
+        w.raw(",\"latencyMs\":")
+        if let l = latencyNanoseconds { w.raw(JSONWriter.milliseconds(l)) } else { w.raw("null") }
+        w.raw(",\"retransmission\":")
+        w.bool(isRetransmission)
+    }
+
+    private static func records(_ records: [ResourceRecord], _ w: inout JSONWriter) {
+        w.raw("[")
+        var first = true
+        for r in records where r.type != .opt {
+            if !first { w.raw(",") }
+            first = false
+            w.raw("{\"name\":")
+            w.string(r.name.description)
+            w.raw(",\"type\":")
+            w.string(r.type.description)
+            w.raw(",\"class\":")
+            w.string(r.rrClass.description)
+            w.raw(",\"ttl\":")
+            w.int(Int(r.ttl))
+            w.raw(",\"data\":")
+            w.string(r.data.presentation)
+            w.raw("}")
+        }
+        w.raw("]")
+    }
+}
+
+/// A minimal JSON writer into bytes.
+struct JSONWriter {
+    var out: [UInt8]
+
+    @inline(__always)
+    mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    mutating func raw(_ s: String) {
+        out.append(contentsOf: s.utf8)
+    }
+
+    mutating func bool(_ b: Bool) {
+        raw(b ? "true" : "false")
+    }
+
+    mutating func int(_ value: Int) {
+        if value == 0 {
+            out.append(48)
+            return
+        }
+        var v = value.magnitude
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while v > 0 {
+                buffer[count] = UInt8(v % 10) + 48
+                v /= 10
+                count += 1
+            }
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        }
+    }
+
+    mutating func optionalInt(_ value: Int?) {
+        if let value { int(value) } else { raw("null") }
+    }
+
+    mutating func optionalString(_ value: String?) {
+        if let value { string(value) } else { raw("null") }
+    }
+
+    mutating func time(_ ns: Int64) {
+        raw("\"")
+        raw(Self.timeString(ns))
+        raw("\"")
+    }
+
+    /// `seconds.nnnnnnnnn` since the epoch.
+    static func timeString(_ ns: Int64) -> String {
+        let negative = ns < 0
+        let m = ns.magnitude
+        var fraction = String(m % 1_000_000_000)
+        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
+        return (negative ? "-" : "") + "\(m / 1_000_000_000).\(fraction)"
+    }
+
+    /// Nanoseconds as milliseconds with 3 decimals.
+    static func milliseconds(_ ns: Int64) -> String {
+        let negative = ns < 0
+        let us = (ns.magnitude + 500) / 1000
+        var fraction = String(us % 1000)
+        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+        return (negative ? "-" : "") + "\(us / 1000).\(fraction)"
+    }
+
+    mutating func string(_ s: String) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0a: raw("\\n")
+            case 0x0d: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                raw("\\u00")
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xf)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

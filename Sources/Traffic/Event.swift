@@ -1,0 +1,153 @@
+import DNSWire
+
+/// One entry of the traffic timeline that ``TrafficDecoder`` produces and the replay engine
+/// consumes: a DNS message, or an HTTP/1.x request/response exchange.
+///
+/// Events come out in the order of the frame that completed them (``frame``): a DNS message
+/// spread over several TCP segments takes its last segment's frame, as tshark does, and an HTTP
+/// exchange takes the frame that completed its response (or its request, when no response came).
+public struct Event: Sendable {
+    /// What the event is about.
+    public enum Kind: Sendable {
+        case dns(DNSEvent)
+        case http(HTTPExchange)
+    }
+
+    /// Capture time of ``frame``, nanoseconds since the Unix epoch.
+    public var timeNanoseconds: Int64
+    /// The 1-based frame that completed the event.
+    public var frame: Int
+    /// Every frame that carried octets of the event, in capture order (at least ``frame``).
+    public var frames: [Int]
+    /// Sender (DNS) or client (HTTP).
+    public var source: Endpoint
+    /// Receiver (DNS) or server (HTTP).
+    public var destination: Endpoint
+    public var transport: TransportProtocol
+    /// The capture vantage point: the pcapng interface index combined with the SLL2 interface
+    /// index, so that one packet seen on two interfaces (`-i any`) is told apart.
+    public var vantage: Int
+    public var kind: Kind
+
+    public init(timeNanoseconds: Int64, frame: Int, frames: [Int], source: Endpoint, destination: Endpoint, transport: TransportProtocol, vantage: Int = 0, kind: Kind) {
+        self.timeNanoseconds = timeNanoseconds
+        self.frame = frame
+        self.frames = frames
+        self.source = source
+        self.destination = destination
+        self.transport = transport
+        self.vantage = vantage
+        self.kind = kind
+    }
+
+    /// The DNS content, if this is a DNS event.
+    public var dns: DNSEvent? {
+        if case .dns(let d) = kind { return d }
+        return nil
+    }
+
+    /// The HTTP content, if this is an HTTP event.
+    public var http: HTTPExchange? {
+        if case .http(let h) = kind { return h }
+        return nil
+    }
+}
+
+/// One DNS message seen on the wire, with its pairing to the query when it is a response.
+public struct DNSEvent: Sendable {
+    public var message: DNSMessage
+    /// The message's size in octets (without the TCP length prefix).
+    public var size: Int
+    /// For a response: the frame of the query it answers (same 5-tuple, ID and question).
+    public var queryFrame: Int?
+    /// For a response: its time minus the paired query's time, in nanoseconds.
+    public var latencyNanoseconds: Int64?
+    /// For a query: true when an unanswered query with the same 5-tuple, ID and question was
+    /// already seen at the same vantage point (a client retransmission).
+    public var isRetransmission: Bool
+
+    public init(message: DNSMessage, size: Int, queryFrame: Int? = nil, latencyNanoseconds: Int64? = nil, isRetransmission: Bool = false) {
+        self.message = message
+        self.size = size
+        self.queryFrame = queryFrame
+        self.latencyNanoseconds = latencyNanoseconds
+        self.isRetransmission = isRetransmission
+    }
+}
+
+/// One HTTP/1.x exchange on a reassembled TCP connection: a request and its response, paired in
+/// order on the connection (keep-alive). Either side may be missing when the capture did not see it.
+public struct HTTPExchange: Sendable {
+    /// The request line and what kubetape keeps of its headers and body.
+    public struct Request: Sendable {
+        public var method: String
+        public var uri: String
+        public var version: String
+        /// The `Host` header, if present.
+        public var host: String?
+        /// The first octets of the (de-chunked) body, at most ``TrafficDecoder/Configuration/bodyPreviewLimit``.
+        public var bodyPreview: [UInt8]
+        /// Total body octets.
+        public var bodyLength: Int
+        /// The frame that completed the request (its last segment).
+        public var frame: Int
+        /// Capture time of ``frame``.
+        public var timeNanoseconds: Int64
+
+        public init(method: String, uri: String, version: String, host: String?, bodyPreview: [UInt8], bodyLength: Int, frame: Int, timeNanoseconds: Int64) {
+            self.method = method
+            self.uri = uri
+            self.version = version
+            self.host = host
+            self.bodyPreview = bodyPreview
+            self.bodyLength = bodyLength
+            self.frame = frame
+            self.timeNanoseconds = timeNanoseconds
+        }
+    }
+
+    /// The status line and what kubetape keeps of the headers and body.
+    public struct Response: Sendable {
+        public var status: Int
+        public var reason: String
+        public var version: String
+        /// `Content-Type`, if present.
+        public var contentType: String?
+        /// True when the body came chunked.
+        public var chunked: Bool
+        public var bodyPreview: [UInt8]
+        public var bodyLength: Int
+        public var frame: Int
+        public var timeNanoseconds: Int64
+
+        public init(status: Int, reason: String, version: String, contentType: String?, chunked: Bool, bodyPreview: [UInt8], bodyLength: Int, frame: Int, timeNanoseconds: Int64) {
+            self.status = status
+            self.reason = reason
+            self.version = version
+            self.contentType = contentType
+            self.chunked = chunked
+            self.bodyPreview = bodyPreview
+            self.bodyLength = bodyLength
+            self.frame = frame
+            self.timeNanoseconds = timeNanoseconds
+        }
+    }
+
+    public var client: Endpoint
+    public var server: Endpoint
+    public var request: Request?
+    public var response: Response?
+
+    public init(client: Endpoint, server: Endpoint, request: Request?, response: Response?) {
+        self.client = client
+        self.server = server
+        self.request = request
+        self.response = response
+    }
+
+    /// Response time minus request time, when both were seen.
+    public var latencyNanoseconds: Int64? {
+        guard let request, let response else { return nil }
+        return response.timeNanoseconds - request.timeNanoseconds
+    }
+}

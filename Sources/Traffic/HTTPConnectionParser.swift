@@ -1,0 +1,261 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+
+/// Turns the two reassembled directions of one TCP connection into HTTP/1.x exchanges, using
+/// NIOHTTP1's own decoders (`HTTPRequestDecoder` for the client's octets, `HTTPResponseDecoder`
+/// for the server's) on two `EmbeddedChannel`s: no second hand-written HTTP parser.
+///
+/// Requests and responses pair in order (keep-alive); each request head is also written outbound
+/// into the response decoder so that it knows a `HEAD` response has no body. 1xx interim responses
+/// are dropped by the decoder; a 101 switches the connection to a protocol kubetape does not read.
+/// After a gap, a direction is re-parsed from the next segment that starts a request line
+/// (client) or a status line (server).
+final class HTTPConnectionParser {
+    let client: Endpoint
+    let server: Endpoint
+    let previewLimit: Int
+
+    private var requestChannel: EmbeddedChannel?
+    private var responseChannel: EmbeddedChannel?
+    private var requestsAwaitingResponse: [HTTPExchange.Request] = []
+    private var requestHeadsWritten = 0
+    private var finalResponsesSeen = 0
+
+    private struct Partial {
+        var head: String
+        var uri: String
+        var version: String
+        var host: String?
+        var status: Int
+        var contentType: String?
+        var chunked: Bool
+        var preview: [UInt8] = []
+        var length = 0
+        var frames: [Int]
+    }
+    private var request: Partial?
+    private var response: Partial?
+    private var requestFrames: [[Int]] = []
+    private var upgraded = false
+    private var clientNeedsResync = false
+    private var serverNeedsResync = false
+
+    /// What the parser produced.
+    enum Output {
+        case exchange(HTTPExchange, frames: [Int])
+        case error(TrafficError)
+    }
+
+    init(client: Endpoint, server: Endpoint, previewLimit: Int) {
+        self.client = client
+        self.server = server
+        self.previewLimit = previewLimit
+    }
+
+    /// True when `bytes` begins like an HTTP/1.x request line (`METHOD SP`, with ` HTTP/1.` on the
+    /// line when the line is complete).
+    static func startsWithRequestLine(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        var length = 0
+        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "A"), bytes[index] <= UInt8(ascii: "Z") {
+            index += 1
+            length += 1
+            if length > 16 { return false }
+        }
+        guard length >= 3, index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") else { return false }
+        let method = String(decoding: bytes[bytes.startIndex..<index], as: UTF8.self)
+        guard knownMethods.contains(method) else { return false }
+        // If the line is complete, it must end in HTTP/1.x.
+        let lineEnd = bytes[index...].firstIndex(of: UInt8(ascii: "\r")) ?? bytes[index...].firstIndex(of: UInt8(ascii: "\n"))
+        if let lineEnd {
+            let line = bytes[index..<lineEnd]
+            let marker = Array(" HTTP/1.".utf8)
+            guard line.count >= marker.count + 1 else { return false }
+            return Array(line.dropLast(1).suffix(marker.count)) == marker
+        }
+        return true
+    }
+
+    /// True when `bytes` begins with an HTTP/1.x status line.
+    static func startsWithStatusLine(_ bytes: ArraySlice<UInt8>) -> Bool {
+        Array(bytes.prefix(7)) == Array("HTTP/1.".utf8)
+    }
+
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "PURGE"]
+
+    func feed(fromClient: Bool, _ chunk: StreamChunk, emit: (Output) -> Void) {
+        guard !upgraded else { return }
+        switch chunk {
+        case .gap(let octets, let frame, _):
+            // The message in flight lost octets: drop it and resynchronise on the next message.
+            if fromClient {
+                if request != nil {
+                    emit(.error(TrafficError(.streamGap, frame: frame, "HTTP request \(client) → \(server) lost \(octets) octets; it is dropped")))
+                }
+                request = nil
+                requestChannel = nil
+                clientNeedsResync = true
+            } else {
+                if response != nil {
+                    emit(.error(TrafficError(.streamGap, frame: frame, "HTTP response \(server) → \(client) lost \(octets) octets; it is dropped")))
+                }
+                response = nil
+                responseChannel = nil
+                serverNeedsResync = true
+            }
+        case .data(let bytes, let frame, let time):
+            if fromClient {
+                feedRequest(bytes, frame: frame, time: time, emit: emit)
+            } else {
+                feedResponse(bytes, frame: frame, time: time, emit: emit)
+            }
+        }
+    }
+
+    private func makeRequestChannel() -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try? channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        return channel
+    }
+
+    private func makeResponseChannel() -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try? channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop)))
+        requestHeadsWritten = 0
+        finalResponsesSeen = 0
+        return channel
+    }
+
+    private func feedRequest(_ bytes: ArraySlice<UInt8>, frame: Int, time: Int64, emit: (Output) -> Void) {
+        if clientNeedsResync {
+            guard Self.startsWithRequestLine(bytes) else { return }
+            clientNeedsResync = false
+        }
+        let channel = requestChannel ?? makeRequestChannel()
+        requestChannel = channel
+        if request != nil, request?.frames.last != frame { request?.frames.append(frame) }
+        do {
+            try channel.writeInbound(channel.allocator.buffer(bytes: bytes))
+            while let part = try channel.readInbound(as: HTTPServerRequestPart.self) {
+                switch part {
+                case .head(let head):
+                    request = Partial(
+                        head: "\(head.method)", uri: head.uri, version: "HTTP/\(head.version.major).\(head.version.minor)",
+                        host: head.headers.first(name: "host"), status: 0, contentType: head.headers.first(name: "content-type"),
+                        chunked: false, frames: [frame])
+                    // Tell the response decoder, so that a HEAD response is read without a body.
+                    let responseChannel = self.responseChannel ?? makeResponseChannel()
+                    self.responseChannel = responseChannel
+                    try? responseChannel.writeOutbound(HTTPClientRequestPart.head(head))
+                    _ = try? responseChannel.readOutbound(as: HTTPClientRequestPart.self)
+                    requestHeadsWritten += 1
+                case .body(let body):
+                    appendBody(&request, body)
+                case .end:
+                    if let partial = request {
+                        requestsAwaitingResponse.append(
+                            HTTPExchange.Request(
+                                method: partial.head, uri: partial.uri, version: partial.version, host: partial.host,
+                                bodyPreview: partial.preview, bodyLength: partial.length, frame: frame, timeNanoseconds: time))
+                        requestFrames.append(partial.frames)
+                    }
+                    request = nil
+                }
+            }
+        } catch {
+            emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP request stream \(client) → \(server): \(error)")))
+            request = nil
+            requestChannel = nil
+            clientNeedsResync = true
+        }
+    }
+
+    private func feedResponse(_ bytes: ArraySlice<UInt8>, frame: Int, time: Int64, emit: (Output) -> Void) {
+        if serverNeedsResync {
+            guard Self.startsWithStatusLine(bytes) else { return }
+            serverNeedsResync = false
+        }
+        let channel = responseChannel ?? makeResponseChannel()
+        responseChannel = channel
+        if response != nil, response?.frames.last != frame { response?.frames.append(frame) }
+        if requestHeadsWritten <= finalResponsesSeen, response == nil {
+            // A response whose request the capture did not see: let the decoder read it as GET's.
+            try? channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+            _ = try? channel.readOutbound(as: HTTPClientRequestPart.self)
+            requestHeadsWritten += 1
+        }
+        do {
+            try channel.writeInbound(channel.allocator.buffer(bytes: bytes))
+            try readResponses(channel, frame: frame, time: time, emit: emit)
+        } catch {
+            emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response stream \(server) → \(client): \(error)")))
+            response = nil
+            responseChannel = nil
+            serverNeedsResync = true
+        }
+    }
+
+    private func readResponses(_ channel: EmbeddedChannel, frame: Int, time: Int64, emit: (Output) -> Void) throws {
+        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
+            switch part {
+            case .head(let head):
+                finalResponsesSeen += 1
+                response = Partial(
+                    head: "", uri: "", version: "HTTP/\(head.version.major).\(head.version.minor)", host: nil,
+                    status: Int(head.status.code), contentType: head.headers.first(name: "content-type"),
+                    chunked: head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" },
+                    frames: [frame])
+                response?.uri = head.status.reasonPhrase
+            case .body(let body):
+                appendBody(&response, body)
+            case .end:
+                guard let partial = response else { continue }
+                response = nil
+                let answered = requestsAwaitingResponse.isEmpty ? nil : requestsAwaitingResponse.removeFirst()
+                let frames = answered != nil && !requestFrames.isEmpty ? requestFrames.removeFirst() : []
+                let result = HTTPExchange.Response(
+                    status: partial.status, reason: partial.uri, version: partial.version, contentType: partial.contentType,
+                    chunked: partial.chunked, bodyPreview: partial.preview, bodyLength: partial.length, frame: frame, timeNanoseconds: time)
+                var all = frames
+                for f in partial.frames where all.last != f { all.append(f) }
+                emit(.exchange(HTTPExchange(client: client, server: server, request: answered, response: result), frames: all))
+                if partial.status == 101 {
+                    upgraded = true
+                    return
+                }
+            }
+        }
+    }
+
+    private func appendBody(_ partial: inout Partial?, _ body: ByteBuffer) {
+        guard partial != nil else { return }
+        partial!.length += body.readableBytes
+        let room = previewLimit - partial!.preview.count
+        if room > 0 {
+            partial!.preview += body.readableBytesView.prefix(room)
+        }
+    }
+
+    /// The connection ended: a response read until close completes, and requests that were never
+    /// answered come out as exchanges without a response.
+    func finish(frame: Int, time: Int64, emit: (Output) -> Void) {
+        if !upgraded, let channel = responseChannel, response != nil {
+            do {
+                _ = try channel.finish()
+                try readResponses(channel, frame: response?.frames.last ?? frame, time: time, emit: emit)
+            } catch {
+                emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response \(server) → \(client) ended early: \(error)")))
+            }
+        }
+        for (index, request) in requestsAwaitingResponse.enumerated() {
+            let frames = index < requestFrames.count ? requestFrames[index] : [request.frame]
+            emit(.exchange(HTTPExchange(client: client, server: server, request: request, response: nil), frames: frames))
+        }
+        requestsAwaitingResponse = []
+        requestFrames = []
+        requestChannel = nil
+        responseChannel = nil
+    }
+}

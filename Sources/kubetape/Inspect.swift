@@ -1,0 +1,128 @@
+import ArgumentParser
+import PacketCapture
+import Traffic
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `kubetape inspect`: the DNS and HTTP timeline of a capture file, one line per event.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the DNS messages and HTTP exchanges in a pcap or pcapng file, one line per event.",
+        discussion: """
+            Every DNS message (query or response, UDP or TCP) is one event; a response names the frame \
+            of its query and the latency. Every HTTP/1.x request/response exchange is one event. \
+            Events come in capture order. Malformed packets are reported on standard error with their \
+            frame number. Exit status: 0 when the file was read to its end; 2 when it cannot be opened, \
+            has an unsupported link type, or ends in the middle of a record (after printing every event \
+            before the cut). --json writes JSON Lines as described in docs/events.md.
+            """
+    )
+
+    @Argument(help: "A pcap or pcapng capture file.")
+    var file: String
+
+    @Flag(help: "Write JSON Lines (docs/events.md) instead of text.")
+    var json = false
+
+    @Flag(name: .customLong("dns-only"), help: "Only DNS events.")
+    var dnsOnly = false
+
+    @Flag(name: .customLong("http-only"), help: "Only HTTP events.")
+    var httpOnly = false
+
+    @Option(name: .customLong("dns-port"), help: "Also treat this UDP/TCP port as DNS (53 always is). Repeatable.")
+    var dnsPorts: [UInt16] = []
+
+    @Flag(name: .customLong("fold-duplicates"), help: "Show a packet recorded twice within 50 ms (e.g. on both veth ends by -i any) once.")
+    var foldDuplicates = false
+
+    func validate() throws {
+        if dnsOnly && httpOnly { throw ValidationError("--dns-only and --http-only exclude each other") }
+        if dnsPorts.contains(0) { throw ValidationError("--dns-port must be between 1 and 65535") }
+    }
+
+    func run() throws {
+        let reader: CaptureFileReader
+        do {
+            reader = try CaptureFileReader(path: file)
+        } catch {
+            throw BadInput("\(file): \(error)")
+        }
+        defer { reader.close() }
+        if let linkType = reader.fileLinkType, !TrafficDecoder.supports(linkType) {
+            throw BadInput("\(file): link type \(linkType) (\(linkType.rawValue)) is not supported")
+        }
+        var configuration = TrafficDecoder.Configuration()
+        configuration.dnsPorts.formUnion(dnsPorts)
+        configuration.foldDuplicates = foldDuplicates
+        if dnsOnly {
+            configuration.httpPorts = []
+            configuration.detectHTTPByRequestLine = false
+        }
+        if httpOnly { configuration.dnsPorts = [] }
+        let decoder = TrafficDecoder(configuration: configuration)
+        var output = StandardOutput()
+        var unsupportedLinkType: String?
+        let file = self.file
+        let json = self.json
+        let handle: (TrafficDecoder.Output) -> Void = { result in
+            switch result {
+            case .event(let event):
+                if json {
+                    event.writeJSONLine(into: &output.buffer)
+                } else {
+                    output.buffer.append(contentsOf: event.textLine.utf8)
+                    output.buffer.append(10)
+                }
+                if output.buffer.count >= 1 << 16 { output.flush() }
+            case .diagnostic(let diagnostic):
+                if diagnostic.code == .unsupportedLinkType, unsupportedLinkType == nil {
+                    unsupportedLinkType = diagnostic.description
+                }
+                output.flush()
+                FileHandleOutput.standardError("\(file): \(diagnostic)")
+            }
+        }
+        var readError: Error?
+        while true {
+            let packet: CapturedPacket?
+            do {
+                packet = try reader.next()
+            } catch {
+                readError = error
+                break
+            }
+            guard let packet else { break }
+            decoder.process(packet, handle)
+        }
+        decoder.finish(handle)
+        output.flush()
+        if let readError {
+            throw BadInput("\(file): \(readError)")
+        }
+        if let unsupportedLinkType {
+            throw BadInput("\(file): \(unsupportedLinkType)")
+        }
+    }
+}
+
+/// Buffered standard output written with write(2), so that a million lines cost few system calls.
+struct StandardOutput {
+    var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 17) }
+
+    mutating func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { raw in
+                write(1, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if written <= 0 { break }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
