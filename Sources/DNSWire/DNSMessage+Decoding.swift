@@ -26,10 +26,34 @@ extension DNSMessage {
 
     /// Decodes a message from raw octets.
     public init(wireFormat bytes: some Collection<UInt8>, options: DNSDecodingOptions = .strict) throws {
+        let decoded = try bytes.withContiguousStorageIfAvailable { storage in
+            var reader = WireReader(bytes: UnsafeRawBufferPointer(storage))
+            return try reader.readMessage(options: options)
+        }
+        if let decoded {
+            self = decoded
+            return
+        }
         let array = Array(bytes)
         self = try array.withUnsafeBytes { raw in
             var reader = WireReader(bytes: raw)
             return try reader.readMessage(options: options)
+        }
+    }
+}
+
+extension RecordData {
+    /// Decodes RDATA of `type` from its octets alone (as in the RFC 3597 `\# len hex` form):
+    /// known types become typed data, others stay opaque. Names inside must be uncompressed
+    /// (a pointer could only point back into the RDATA itself).
+    public init(type: DNSType, rdata: [UInt8]) throws {
+        self = try rdata.withUnsafeBytes { raw in
+            var reader = WireReader(bytes: raw)
+            let data = try reader.readRData(type: type, length: raw.count, end: raw.count)
+            guard reader.position == raw.count else {
+                throw DNSWireError(.trailingBytes, at: reader.position, "\(type) RDATA has \(raw.count - reader.position) octets left over")
+            }
+            return data
         }
     }
 }
@@ -39,7 +63,34 @@ struct WireReader {
     let bytes: UnsafeRawBufferPointer
     var position: Int = 0
 
+    /// Names already decoded, by the offset where they start, so that a compression pointer to
+    /// one of them (an answer owner pointing at the question, typically) shares its storage
+    /// instead of allocating. Four slots, replaced round robin; no allocation.
+    var cachedOffsets: (Int, Int, Int, Int) = (-1, -1, -1, -1)
+    var cachedNames: (DNSName, DNSName, DNSName, DNSName) = (.root, .root, .root, .root)
+    var nextSlot = 0
+
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    @inline(__always)
+    func cachedName(at offset: Int) -> DNSName? {
+        if cachedOffsets.0 == offset { return cachedNames.0 }
+        if cachedOffsets.1 == offset { return cachedNames.1 }
+        if cachedOffsets.2 == offset { return cachedNames.2 }
+        if cachedOffsets.3 == offset { return cachedNames.3 }
+        return nil
+    }
+
+    @inline(__always)
+    mutating func cache(_ name: DNSName, at offset: Int) {
+        switch nextSlot {
+        case 0: (cachedOffsets.0, cachedNames.0) = (offset, name)
+        case 1: (cachedOffsets.1, cachedNames.1) = (offset, name)
+        case 2: (cachedOffsets.2, cachedNames.2) = (offset, name)
+        default: (cachedOffsets.3, cachedNames.3) = (offset, name)
+        }
+        nextSlot = (nextSlot + 1) & 3
+    }
 
     var remaining: Int { bytes.count - position }
 
@@ -75,9 +126,20 @@ struct WireReader {
     }
 
     mutating func readName() throws -> DNSName {
-        var out: [UInt8] = []
-        out.reserveCapacity(48)
+        let start = position
         var cursor = position
+        // the common shapes first: a pointer to a name already decoded, or the root
+        if cursor + 1 < bytes.count && bytes[cursor] & 0xC0 == 0xC0 {
+            let target = Int(bytes[cursor] & 0x3F) << 8 | Int(bytes[cursor + 1])
+            if target < cursor, let name = cachedName(at: target) {
+                position = cursor + 2
+                return name
+            }
+        } else if cursor < bytes.count && bytes[cursor] == 0 {
+            position = cursor + 1
+            return .root
+        }
+        var out: [UInt8] = []
         var jumped = false
         var hops = 0
         while true {
@@ -90,7 +152,11 @@ struct WireReader {
                 if length == 0 {
                     out.append(0)
                     if !jumped { position = cursor + 1 }
-                    return DNSName(uncheckedWire: out)
+                    let name = DNSName(uncheckedWire: out)
+                    // only names read without pointers, so that a pointer to one costs exactly
+                    // the one hop the slow path would count
+                    if !jumped { cache(name, at: start) }
+                    return name
                 }
                 let labelLength = Int(length)
                 guard cursor + 1 + labelLength <= bytes.count else {
@@ -99,8 +165,8 @@ struct WireReader {
                 guard out.count + labelLength + 2 <= DNSWireLimits.maxNameLength else {
                     throw DNSWireError(.nameTooLong, at: cursor, "name exceeds 255 octets")
                 }
-                out.append(length)
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[(cursor + 1)..<(cursor + 1 + labelLength)]))
+                if out.isEmpty { out.reserveCapacity(Self.nameCapacity(bytes, from: cursor)) }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + 1 + labelLength)]))
                 cursor += 1 + labelLength
             case 0xC0:
                 guard cursor + 1 < bytes.count else {
@@ -123,6 +189,16 @@ struct WireReader {
                 throw DNSWireError(.badLabelType, at: cursor, "label type 0x\(String(length & 0xC0, radix: 16)) is reserved")
             }
         }
+    }
+
+    /// A capacity guess for a name starting at `cursor`: its uncompressed run plus room for a
+    /// typical suffix behind a pointer, so that appending rarely reallocates.
+    @inline(__always)
+    static func nameCapacity(_ bytes: UnsafeRawBufferPointer, from cursor: Int) -> Int {
+        var i = cursor
+        while i < bytes.count, bytes[i] != 0, bytes[i] & 0xC0 == 0 { i += Int(bytes[i]) + 1 }
+        let run = i - cursor + 1
+        return i < bytes.count && bytes[i] == 0 ? run : min(run + 48, DNSWireLimits.maxNameLength)
     }
 
     mutating func readMessage(options: DNSDecodingOptions) throws -> DNSMessage {
@@ -240,7 +316,10 @@ struct WireReader {
             let mname = try readRDataName(end: end, type: type)
             let rname = try readRDataName(end: end, type: type)
             try atLeast(20)
-            return .soa(SOA(mname: mname, rname: rname, serial: try readU32("SOA"), refresh: try readU32("SOA"), retry: try readU32("SOA"), expire: try readU32("SOA"), minimum: try readU32("SOA")))
+            return .soa(
+                SOA(
+                    mname: mname, rname: rname, serial: try readU32("SOA"), refresh: try readU32("SOA"), retry: try readU32("SOA"), expire: try readU32("SOA"),
+                    minimum: try readU32("SOA")))
         case .txt:
             var strings: [[UInt8]] = []
             while position < end {

@@ -7,9 +7,19 @@ extension DNSMessage {
     /// compressed themselves (SRV targets, RFC 2782), so later owner names can point into them.
     /// Compression matches suffixes octet for octet, so the case of every name is preserved.
     public func write(into buffer: inout ByteBuffer, compress: Bool = true) throws {
-        var writer = WireWriter(buffer: buffer, compress: compress)
-        try writer.writeMessage(self)
-        buffer = writer.buffer
+        // the writer takes the caller's storage for the duration (no copy-on-write copy), and on
+        // failure the buffer is left as it was
+        var writer = WireWriter(buffer: WireWriter.placeholder, compress: compress)
+        swap(&buffer, &writer.buffer)
+        let start = writer.buffer.writerIndex
+        writer.start = start
+        defer { swap(&buffer, &writer.buffer) }
+        do {
+            try writer.writeMessage(self)
+        } catch {
+            writer.buffer.moveWriterIndex(to: start)
+            throw error
+        }
     }
 
     /// The wire form as a fresh buffer.
@@ -29,9 +39,10 @@ extension DNSMessage {
 /// Writes wire-format fields, keeping the compression table of suffixes already written.
 struct WireWriter {
     var buffer: ByteBuffer
-    let start: Int
+    var start: Int
     let compress: Bool
-    var table: [ArraySlice<UInt8>: Int] = [:]
+    static let placeholder = ByteBufferAllocator().buffer(capacity: 0)
+    var table = CompressionTable()
 
     init(buffer: ByteBuffer, compress: Bool) {
         self.buffer = buffer
@@ -41,34 +52,43 @@ struct WireWriter {
 
     var offset: Int { buffer.writerIndex - start }
 
+    /// Writes `name`, ending in a pointer to the longest suffix already written when
+    /// `compressible`; either way every suffix written in full enters the table.
     mutating func writeName(_ name: DNSName, compressible: Bool) {
         let wire = name.wire
-        var i = 0
-        while wire[i] != 0 {
-            let suffix = wire[i...]
-            if compress && compressible, let target = table[suffix] {
-                buffer.writeInteger(UInt16(0xC000 | target))
-                return
-            }
-            let here = offset
-            if here < 0x4000 && table[suffix] == nil {
-                table[suffix] = here
-            }
-            let length = Int(wire[i])
-            wire.withUnsafeBytes { raw in
-                _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[i..<(i + 1 + length)]))
-            }
-            i += length + 1
+        guard compress, wire.count > 1 else {
+            buffer.writeBytes(wire)
+            return
         }
-        buffer.writeInteger(UInt8(0))
+        let nameOffset = offset
+        let pointer: Int? = wire.withUnsafeBufferPointer { octets in
+            var i = 0
+            while octets[i] != 0 {
+                let known = table.find(octets, from: i)
+                if compressible, let known {
+                    buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(octets)[0..<i]))
+                    return known
+                }
+                let here = nameOffset + i
+                if known == nil && here < 0x4000 {
+                    table.insert(wire, from: i, offset: here)
+                }
+                i += Int(octets[i]) + 1
+            }
+            return nil
+        }
+        if let pointer {
+            buffer.writeInteger(UInt16(0xC000 | pointer))
+        } else {
+            buffer.writeBytes(wire)
+        }
     }
 
     mutating func writeMessage(_ message: DNSMessage) throws {
-        for (count, section) in [(message.questions.count, "question"), (message.answers.count, "answer"), (message.authority.count, "authority"), (message.additional.count, "additional")] {
-            guard count <= 0xFFFF else {
-                throw DNSWireError(.tooManyRecords, at: nil, "\(count) records do not fit the \(section) count")
-            }
-        }
+        try Self.checkCount(message.questions.count, "question")
+        try Self.checkCount(message.answers.count, "answer")
+        try Self.checkCount(message.authority.count, "authority")
+        try Self.checkCount(message.additional.count, "additional")
         buffer.writeInteger(message.header.id)
         buffer.writeInteger(message.header.flagBits)
         buffer.writeInteger(UInt16(message.questions.count))
@@ -85,6 +105,12 @@ struct WireWriter {
         for record in message.additional { try writeRecord(record) }
         guard offset <= DNSWireLimits.maxMessageSize else {
             throw DNSWireError(.messageTooLarge, at: nil, "message of \(offset) octets exceeds 65535")
+        }
+    }
+
+    static func checkCount(_ count: Int, _ section: StaticString) throws {
+        guard count <= 0xFFFF else {
+            throw DNSWireError(.tooManyRecords, at: nil, "\(count) records do not fit the \(section) count")
         }
     }
 
@@ -149,5 +175,53 @@ struct WireWriter {
         case .unknown(_, let rdata):
             buffer.writeBytes(rdata)
         }
+    }
+}
+
+/// The suffixes already written, each with the message offset a pointer to it would carry.
+///
+/// Entries are chained by suffix length (a name is at most 255 octets), so a lookup compares
+/// octets only with suffixes of the same length; a typical response costs two allocations and
+/// no hashing. Matching is octet for octet, which keeps every name's case.
+struct CompressionTable {
+    struct Entry {
+        var wire: [UInt8]
+        var from: Int
+        var offset: Int
+        var next: Int
+    }
+
+    var entries: [Entry] = []
+    /// Index of the newest entry for each suffix length, -1 for none; empty until the first insert.
+    var heads: [Int] = []
+
+    func find(_ octets: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard !heads.isEmpty else { return nil }
+        var index = heads[octets.count - from]
+        while index >= 0 {
+            let same = entries[index].wire.withUnsafeBufferPointer { other in
+                var a = from
+                var b = entries[index].from
+                while a < octets.count {
+                    if octets[a] != other[b] { return false }
+                    a += 1
+                    b += 1
+                }
+                return true
+            }
+            if same { return entries[index].offset }
+            index = entries[index].next
+        }
+        return nil
+    }
+
+    mutating func insert(_ wire: [UInt8], from: Int, offset: Int) {
+        if heads.isEmpty {
+            heads = [Int](repeating: -1, count: DNSWireLimits.maxNameLength + 1)
+            entries.reserveCapacity(16)
+        }
+        let length = wire.count - from
+        entries.append(Entry(wire: wire, from: from, offset: offset, next: heads[length]))
+        heads[length] = entries.count - 1
     }
 }

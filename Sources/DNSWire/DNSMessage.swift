@@ -15,7 +15,11 @@ public struct DNSHeader: Hashable, Sendable {
     /// The low 4 bits of the rcode; see ``DNSMessage/rcode`` for the full 12-bit value.
     public var rcodeLow: UInt8
 
-    public init(id: UInt16 = 0, isResponse: Bool = false, opcode: DNSOpcode = .query, authoritative: Bool = false, truncated: Bool = false, recursionDesired: Bool = false, recursionAvailable: Bool = false, zero: Bool = false, authenticData: Bool = false, checkingDisabled: Bool = false, rcodeLow: UInt8 = 0) {
+    public init(
+        id: UInt16 = 0, isResponse: Bool = false, opcode: DNSOpcode = .query, authoritative: Bool = false, truncated: Bool = false,
+        recursionDesired: Bool = false, recursionAvailable: Bool = false, zero: Bool = false, authenticData: Bool = false, checkingDisabled: Bool = false,
+        rcodeLow: UInt8 = 0
+    ) {
         self.id = id
         self.isResponse = isResponse
         self.opcode = opcode
@@ -66,7 +70,10 @@ public struct DNSMessage: Hashable, Sendable {
     public var authority: [ResourceRecord]
     public var additional: [ResourceRecord]
 
-    public init(header: DNSHeader = DNSHeader(), questions: [DNSQuestion] = [], answers: [ResourceRecord] = [], authority: [ResourceRecord] = [], additional: [ResourceRecord] = []) {
+    public init(
+        header: DNSHeader = DNSHeader(), questions: [DNSQuestion] = [], answers: [ResourceRecord] = [], authority: [ResourceRecord] = [],
+        additional: [ResourceRecord] = []
+    ) {
         self.header = header
         self.questions = questions
         self.answers = answers

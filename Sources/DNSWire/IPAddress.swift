@@ -138,7 +138,8 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         low = l
     }
 
-    /// RFC 5952: lowercase, no leading zeros, the longest run (≥ 2) of zero groups as `::`.
+    /// RFC 5952: lowercase, no leading zeros, the longest run (≥ 2) of zero groups as `::`, and a
+    /// trailing dotted quad for IPv4-compatible and v4-mapped addresses (as dig prints them).
     public var description: String {
         let g = groups
         var bestStart = -1
@@ -161,6 +162,12 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
             range.map { String(g[$0], radix: 16) }.joined(separator: ":")
         }
         if bestStart < 0 { return hex(0..<8) }
+        // an IPv4-compatible (::a.b.c.d) or v4-mapped (::ffff:a.b.c.d) address ends in dotted
+        // quad, as BIND's dig and dnspython print it
+        if bestStart == 0 && (bestLength == 6 || (bestLength == 5 && g[5] == 0xffff)) {
+            let v4 = IPv4Address(UInt32(truncatingIfNeeded: low))
+            return (bestLength == 6 ? "::" : "::ffff:") + v4.description
+        }
         return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
     }
 

@@ -10,6 +10,8 @@ extension RecordData {
         case .soa(let soa):
             return "\(soa.mname) \(soa.rname) \(soa.serial) \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)"
         case .txt(let strings):
+            // TXT needs at least one string in text; RDATA without any has only the generic form
+            if strings.isEmpty { return RecordData.generic([]) }
             return strings.map(RecordData.quoted).joined(separator: " ")
         case .opt(let options):
             var rdata: [UInt8] = []
@@ -114,13 +116,15 @@ extension DNSMessage: CustomStringConvertible {
         if header.recursionAvailable { flags.append("ra") }
         if header.authenticData { flags.append("ad") }
         if header.checkingDisabled { flags.append("cd") }
-        lines.append(";; flags: \(flags.joined(separator: " ")); QUERY: \(questions.count), ANSWER: \(answers.count), AUTHORITY: \(authority.count), ADDITIONAL: \(additional.count)")
+        lines.append(
+            ";; flags: \(flags.joined(separator: " ")); QUERY: \(questions.count), ANSWER: \(answers.count), AUTHORITY: \(authority.count), ADDITIONAL: \(additional.count)"
+        )
         if let edns {
             lines.append("")
             lines.append(";; OPT PSEUDOSECTION:")
             lines.append("; EDNS: version: \(edns.version), flags:\(edns.dnssecOK ? " do" : ""); udp: \(edns.udpPayloadSize)")
             for option in edns.options {
-                lines.append("; OPTION \(option.code): \(RecordData.generic(option.data))")
+                lines.append(DigOptionText.line(option))
             }
         }
         if !questions.isEmpty {
@@ -134,5 +138,27 @@ extension DNSMessage: CustomStringConvertible {
             for record in records { lines.append(record.digLine) }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The OPT pseudosection lines dig prints for EDNS options.
+enum DigOptionText {
+    static func line(_ option: EDNSOption) -> String {
+        switch option.code {
+        case EDNSOption.nsid:
+            // BIND 9.18: hex octets, then the printable form in parentheses
+            let hex = option.data.map { hexByte($0) }.joined(separator: " ")
+            let text = String(decoding: option.data.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+            return option.data.isEmpty ? "; NSID" : "; NSID: \(hex) (\"\(text)\")"
+        case EDNSOption.cookie:
+            return "; COOKIE: " + option.data.map { hexByte($0) }.joined()
+        default:
+            return "; OPT=\(option.code): " + option.data.map { hexByte($0) }.joined(separator: " ")
+        }
+    }
+
+    static func hexByte(_ b: UInt8) -> String {
+        let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
+        return String([digits[Int(b >> 4)], digits[Int(b & 0xf)]])
     }
 }

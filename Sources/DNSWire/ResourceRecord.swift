@@ -132,7 +132,9 @@ public struct EDNS: Hashable, Sendable {
     public var otherFlags: UInt16
     public var options: [EDNSOption]
 
-    public init(udpPayloadSize: UInt16 = 1232, extendedRCode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false, otherFlags: UInt16 = 0, options: [EDNSOption] = []) {
+    public init(
+        udpPayloadSize: UInt16 = 1232, extendedRCode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false, otherFlags: UInt16 = 0, options: [EDNSOption] = []
+    ) {
         self.udpPayloadSize = udpPayloadSize
         self.extendedRCode = extendedRCode
         self.version = version

@@ -197,14 +197,12 @@ public struct ZoneFileParser: Sendable {
             guard let bytes = hexBytes(hex), bytes.count == length else {
                 throw fail("generic RDATA hex does not match length \(length)")
             }
-            if type == .opt || [DNSType.a, .aaaa, .ns, .cname, .ptr, .mx, .srv, .soa, .txt].contains(type) {
-                // decode typed data from the generic form so both spellings compare equal
-                var message = [UInt8](repeating: 0, count: 12)
-                message[7] = 1
-                message += [0, UInt8(type.rawValue >> 8), UInt8(type.rawValue & 0xff), 0, 1, 0, 0, 0, 0, UInt8(length >> 8), UInt8(length & 0xff)] + bytes
-                return try DNSMessage(wireFormat: message).answers[0].data
+            // typed data from the generic form, so that both spellings of a record compare equal
+            do {
+                return try RecordData(type: type, rdata: bytes)
+            } catch let error as DNSWireError {
+                throw fail("generic RDATA does not decode: \(error.reason)")
             }
-            return .unknown(type: type, rdata: bytes)
         }
         switch type {
         case .a:
@@ -232,16 +230,20 @@ public struct ZoneFileParser: Sendable {
             return .srv(SRV(priority: try number(0, UInt16.self), weight: try number(1, UInt16.self), port: try number(2, UInt16.self), target: try name(3)))
         case .soa:
             try count(7)
-            return .soa(SOA(mname: try name(0), rname: try name(1), serial: try number(2, UInt32.self), refresh: try number(3, UInt32.self), retry: try number(4, UInt32.self), expire: try number(5, UInt32.self), minimum: try number(6, UInt32.self)))
+            return .soa(
+                SOA(
+                    mname: try name(0), rname: try name(1), serial: try number(2, UInt32.self), refresh: try number(3, UInt32.self),
+                    retry: try number(4, UInt32.self), expire: try number(5, UInt32.self), minimum: try number(6, UInt32.self)))
         case .txt:
             guard !tokens.isEmpty else { throw fail("needs at least one string") }
-            return .txt(try tokens.map { token in
-                let bytes = try unescape(token.text, line: line)
-                guard bytes.count <= DNSWireLimits.maxCharacterString else {
-                    throw DNSWireError(.stringTooLong, at: line, "line \(line): TXT string of \(bytes.count) octets exceeds 255")
-                }
-                return bytes
-            })
+            return .txt(
+                try tokens.map { token in
+                    let bytes = try unescape(token.text, line: line)
+                    guard bytes.count <= DNSWireLimits.maxCharacterString else {
+                        throw DNSWireError(.stringTooLong, at: line, "line \(line): TXT string of \(bytes.count) octets exceeds 255")
+                    }
+                    return bytes
+                })
         default:
             throw fail("has no text form here; use the RFC 3597 form \\# <length> <hex>")
         }
