@@ -1,0 +1,237 @@
+import ClusterModel
+import DNSWire
+
+/// Everything the responder needs from a `Cluster`, built once and read with dictionary lookups:
+/// services by `<svc>.<ns>` wire key, their ready endpoint addresses (from EndpointSlices only,
+/// as CoreDNS reads them), namespaces, the reverse map for PTR and the pod IPs for `pods verified`.
+///
+/// Keys are lowercased wire-format label runs, so a query is looked up by slicing its own
+/// lowercased wire form, without building strings.
+public struct ClusterDNSIndex: Sendable {
+    /// The options the index was built with.
+    public let options: ClusterDNSOptions
+
+    struct Zone: Sendable {
+        /// As configured (case kept), for the PTR targets of the primary zone.
+        let name: DNSName
+        /// Lowercased wire form including the root octet.
+        let lowerWire: [UInt8]
+        let labelCount: Int
+        let isReverse: Bool
+    }
+
+    struct PortEntry: Sendable {
+        /// Lowercased port name (empty when unnamed).
+        let name: [UInt8]
+        /// Lowercased protocol (`tcp`), empty when the slice port had none.
+        let proto: [UInt8]
+        /// -1 is CoreDNS's sentinel for "no ports".
+        let port: Int
+    }
+
+    struct EndpointAddress: Sendable {
+        let ip: IPAddress
+        /// The endpoint name as CoreDNS computes it (hostname, pod name, or dashed address).
+        let host: [UInt8]
+        /// Index into the service's `slicePorts`.
+        let slice: Int
+    }
+
+    enum Kind: Sendable {
+        case clusterIP([IPAddress])
+        case headless
+        /// The CNAME target, `nil` when `externalName` parses as an IP address (no CNAME then).
+        case externalName(DNSName?)
+    }
+
+    struct ServiceEntry: Sendable {
+        let name: String
+        let namespace: String
+        let kind: Kind
+        let ports: [PortEntry]
+        /// Wire labels `<svc>.<ns>.svc` (lowercase, no root): the zone-less part of SRV targets.
+        let prefix: [UInt8]
+        let endpoints: [EndpointAddress]
+        let slicePorts: [[PortEntry]]
+    }
+
+    let zones: [Zone]
+    let primaryZone: DNSName
+    /// Lowercased namespace names (label bytes).
+    let namespaces: Set<ArraySlice<UInt8>>
+    /// Key: lowercased wire of the two labels `<svc>.<ns>` (length octets included).
+    let services: [ArraySlice<UInt8>: ServiceEntry]
+    /// PTR targets (full names in the primary zone) per address.
+    let reverse: [IPAddress: [DNSName]]
+    /// Namespaces (lowercase) of the non-terminating pods whose primary IP is the key, for `pods verified`.
+    let podIPs: [IPAddress: [String]]
+    /// The name servers: zone-less prefix of the NS name (`kube-dns.kube-system.svc` or `ns.dns`) and address.
+    let nameServers: [(prefix: [UInt8], ip: IPAddress)]
+
+    /// Builds the index. Zones are matched longest first; the first non-reverse zone is the cluster domain.
+    public init(cluster: Cluster, options: ClusterDNSOptions = ClusterDNSOptions()) {
+        self.options = options
+        zones = options.zones.map { zone in
+            Zone(name: zone, lowerWire: zone.lowercased().wire, labelCount: zone.labelCount, isReverse: ClusterDNSOptions.isReverse(zone))
+        }.sorted { $0.labelCount > $1.labelCount }
+        primaryZone = options.clusterDomain
+
+        var namespaces = Set<ArraySlice<UInt8>>()
+        for namespace in cluster.namespaces { namespaces.insert(ArraySlice(Array(namespace.lowercased().utf8))) }
+        // an object cannot exist in a namespace that does not: count their namespaces too
+        for service in cluster.services { namespaces.insert(ArraySlice(Array(service.meta.namespace.lowercased().utf8))) }
+        for pod in cluster.pods { namespaces.insert(ArraySlice(Array(pod.meta.namespace.lowercased().utf8))) }
+        self.namespaces = namespaces
+
+        // slices grouped by "<svc>/<ns>", keeping cluster order
+        var slicesByService: [String: [EndpointSlice]] = [:]
+        for slice in cluster.endpointSlices {
+            guard let serviceName = slice.serviceName, !serviceName.isEmpty else { continue }
+            slicesByService[serviceName.lowercased() + "/" + slice.meta.namespace.lowercased(), default: []].append(slice)
+        }
+
+        let endpointPodNames = options.endpointPodNames
+        func endpoints(of slices: [EndpointSlice]) -> ([EndpointAddress], [[PortEntry]]) {
+            var addresses: [EndpointAddress] = []
+            var ports: [[PortEntry]] = []
+            for slice in slices {
+                let index = ports.count
+                if slice.ports.isEmpty {
+                    ports.append([PortEntry(name: [], proto: [], port: -1)])
+                } else {
+                    ports.append(slice.ports.map { p in
+                        PortEntry(name: Array((p.name ?? "").lowercased().utf8), proto: Array(p.transport.rawValue.lowercased().utf8), port: p.port.map(Int.init) ?? -1)
+                    })
+                }
+                for endpoint in slice.endpoints where endpoint.isReady {
+                    for ip in endpoint.addresses {
+                        let host = ClusterDNSIndex.endpointHostname(ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
+                        addresses.append(EndpointAddress(ip: ip, host: Array(host.utf8), slice: index))
+                    }
+                }
+            }
+            return (addresses, ports)
+        }
+
+        var services: [ArraySlice<UInt8>: ServiceEntry] = [:]
+        services.reserveCapacity(cluster.services.count)
+        var reverse: [IPAddress: [DNSName]] = [:]
+        let zoneSuffix = primaryZone.wire
+        for service in cluster.services {
+            let name = service.meta.name.lowercased()
+            let namespace = service.meta.namespace.lowercased()
+            guard let nameLabel = ClusterDNSIndex.label(name), let namespaceLabel = ClusterDNSIndex.label(namespace) else { continue }
+            let key = nameLabel + namespaceLabel
+            guard services[ArraySlice(key)] == nil else { continue }
+            let kind: Kind
+            if service.type == .externalName {
+                let target = service.externalName ?? ""
+                if target.isEmpty || IPAddress(target) != nil {
+                    kind = .externalName(nil)
+                } else {
+                    let text = target.hasSuffix(".") ? target : target + "."
+                    kind = .externalName(try? DNSName(text))
+                }
+            } else if service.isHeadless {
+                kind = .headless
+            } else {
+                kind = .clusterIP(service.clusterIPs)
+            }
+            var ports = service.ports.map { p in
+                PortEntry(name: Array((p.name ?? "").lowercased().utf8), proto: Array(p.transport.rawValue.lowercased().utf8), port: Int(p.port))
+            }
+            if ports.isEmpty { ports = [PortEntry(name: [], proto: [], port: -1)] }
+            let (addresses, slicePorts) = endpoints(of: slicesByService[name + "/" + namespace] ?? [])
+            let entry = ServiceEntry(name: name, namespace: namespace, kind: kind, ports: ports, prefix: key + ClusterDNSIndex.svcLabel, endpoints: addresses, slicePorts: slicePorts)
+            services[ArraySlice(key)] = entry
+            if case .clusterIP(let ips) = kind {
+                for ip in ips where reverse[ip] == nil {
+                    // the first Service holding the address wins, exactly one PTR
+                    if let target = try? DNSName(wire: entry.prefix + zoneSuffix) { reverse[ip] = [target] }
+                }
+            }
+        }
+        self.services = services
+
+        // endpoint addresses: one PTR per (slice, address), duplicates removed, cluster IPs take precedence
+        var endpointReverse: [IPAddress: [DNSName]] = [:]
+        for slice in cluster.endpointSlices {
+            guard let serviceName = slice.serviceName, let s = ClusterDNSIndex.label(serviceName.lowercased()), let n = ClusterDNSIndex.label(slice.meta.namespace.lowercased()) else { continue }
+            for endpoint in slice.endpoints where endpoint.isReady {
+                for ip in endpoint.addresses where reverse[ip] == nil {
+                    let host = ClusterDNSIndex.endpointHostname(ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
+                    guard let h = ClusterDNSIndex.label(host), let target = try? DNSName(wire: h + s + n + ClusterDNSIndex.svcLabel + zoneSuffix) else { continue }
+                    if !(endpointReverse[ip]?.contains { $0.isIdentical(to: target) } ?? false) {
+                        endpointReverse[ip, default: []].append(target)
+                    }
+                }
+            }
+        }
+        reverse.merge(endpointReverse) { cluster, _ in cluster }
+        self.reverse = reverse
+
+        var podIPs: [IPAddress: [String]] = [:]
+        for pod in cluster.pods where !pod.terminating {
+            if let ip = pod.primaryIP { podIPs[ip, default: []].append(pod.meta.namespace.lowercased()) }
+        }
+        self.podIPs = podIPs
+
+        var nameServers: [(prefix: [UInt8], ip: IPAddress)] = []
+        let dnsIP = cluster.network.dnsServiceIP
+        for service in cluster.services where service.type != .externalName && !service.isHeadless && service.clusterIPs.contains(dnsIP) {
+            guard let s = ClusterDNSIndex.label(service.meta.name.lowercased()), let n = ClusterDNSIndex.label(service.meta.namespace.lowercased()) else { continue }
+            for ip in service.clusterIPs { nameServers.append((s + n + ClusterDNSIndex.svcLabel, ip)) }
+        }
+        if nameServers.isEmpty {
+            nameServers = [(ClusterDNSIndex.label("ns")! + ClusterDNSIndex.label("dns")!, dnsIP)]
+        }
+        self.nameServers = nameServers
+    }
+
+    static let svcLabel: [UInt8] = [3] + Array("svc".utf8)
+    static let podLabel: [UInt8] = [3] + Array("pod".utf8)
+
+    /// One length-prefixed wire label, or `nil` if the text is empty or longer than 63 octets.
+    static func label(_ text: String) -> [UInt8]? {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= 63 else { return nil }
+        return [UInt8(bytes.count)] + bytes
+    }
+
+    /// CoreDNS's endpoint name: the slice hostname, else (with `endpoint_pod_names`) the target
+    /// pod's name if shorter than 64, else the address with `.`/`:` turned into `-` (IPv6 ending in
+    /// `-` gets a `0`).
+    public static func endpointHostname(ip: IPAddress, hostname: String?, podName: String?, endpointPodNames: Bool) -> String {
+        if let hostname, !hostname.isEmpty { return hostname }
+        if endpointPodNames, let podName, !podName.isEmpty, podName.utf8.count < 64 { return podName }
+        let text = ip.description
+        if text.contains(".") { return text.replacingDots() }
+        var dashed = String(text.map { $0 == ":" ? "-" : $0 })
+        if dashed.hasSuffix("-") { dashed += "0" }
+        return dashed
+    }
+
+    /// The number of services indexed.
+    public var serviceCount: Int { services.count }
+}
+
+extension String {
+    fileprivate func replacingDots() -> String {
+        String(map { $0 == "." ? "-" : $0 })
+    }
+}
+
+extension DNSName {
+    /// A name from its uncompressed wire form, checked through the label initialiser.
+    init(wire bytes: [UInt8]) throws {
+        var labels: [ArraySlice<UInt8>] = []
+        var i = 0
+        while i < bytes.count, bytes[i] != 0 {
+            let length = Int(bytes[i])
+            guard i + 1 + length <= bytes.count else { throw ClusterDNSError(.badName, "truncated wire name") }
+            labels.append(bytes[(i + 1)..<(i + 1 + length)])
+            i += length + 1
+        }
+        try self.init(labels: labels)
+    }
+}

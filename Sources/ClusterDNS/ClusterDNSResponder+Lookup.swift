@@ -1,0 +1,196 @@
+import DNSWire
+
+/// One backend answer, CoreDNS's `msg.Service`: an address, a CNAME target or the schema TXT,
+/// with a port and the zone-less wire labels of its own name (SRV target, NS name).
+struct Hit {
+    enum Host {
+        case ip(IPAddress)
+        case cname(DNSName)
+        case text
+    }
+
+    var host: Host
+    var port: Int
+    /// Leading label (endpoint name) in wire form, if any.
+    var head: [UInt8]
+    /// The rest of the zone-less name in wire form (`<svc>.<ns>.svc`).
+    var base: [UInt8]
+
+    func name(in zoneSpelling: [UInt8]) -> DNSName? {
+        try? DNSName(wire: head + base + zoneSpelling)
+    }
+}
+
+/// CoreDNS's name errors (errNoItems, errInvalidRequest, errNsNotExposed): NXDOMAIN.
+struct NameError: Error {}
+
+extension ClusterDNSIndex {
+    func namespaceExposed(_ request: ClusterDNSRequest, _ k: Int?) -> Bool {
+        guard let k else { return false }
+        return namespaces.contains(request.label(k))
+    }
+
+    static func matchPort(_ rPort: ArraySlice<UInt8>?, _ pName: [UInt8], _ rProto: ArraySlice<UInt8>?, _ pProto: [UInt8]) -> Bool {
+        guard let rPort, !rPort.isEmpty, let rProto, !rProto.isEmpty else { return true }
+        return rPort.elementsEqual(pName) && rProto.elementsEqual(pProto)
+    }
+
+    /// `Kubernetes.Records`.
+    func records(_ request: ClusterDNSRequest) -> Result<[Hit], NameError> {
+        guard let r = request.parse() else { return .failure(NameError()) }
+        if r.kind == .none { return .success([]) }
+        if request.isReverseName { return .failure(NameError()) }
+        guard namespaceExposed(request, r.namespace) else { return .failure(NameError()) }
+        return r.kind == .pod ? findPods(request, r) : findServices(request, r)
+    }
+
+    func findServices(_ request: ClusterDNSRequest, _ r: ParsedRequest) -> Result<[Hit], NameError> {
+        guard let s = r.service, let n = r.namespace else { return .success([]) }
+        guard let service = services[request.run(s, n + 1)] else { return .failure(NameError()) }
+        var hits: [Hit] = []
+        var found = false
+        switch service.kind {
+        case .externalName(let target):
+            guard r.endpoint == nil, let target else { return .failure(NameError()) }
+            return .success([Hit(host: .cname(target), port: -1, head: [], base: service.prefix)])
+        case .headless:
+            break
+        case .clusterIP(let ips):
+            if r.endpoint == nil {
+                for p in service.ports where ClusterDNSIndex.matchPort(r.port, p.name, r.proto, p.proto) {
+                    found = true
+                    for ip in ips { hits.append(Hit(host: .ip(ip), port: p.port, head: [], base: service.prefix)) }
+                }
+                return found ? .success(hits) : .failure(NameError())
+            }
+        }
+        // headless service, or an endpoint name under any service
+        let wanted = r.endpoint.map { request.label($0) }
+        for address in service.endpoints {
+            if let wanted, !ClusterDNSIndex.equalFolded(wanted, address.host) { continue }
+            for p in service.slicePorts[address.slice] where ClusterDNSIndex.matchPort(r.port, p.name, r.proto, p.proto) {
+                hits.append(Hit(host: .ip(address.ip), port: p.port, head: [UInt8(address.host.count)] + address.host, base: service.prefix))
+                found = true
+            }
+        }
+        return found ? .success(hits) : .failure(NameError())
+    }
+
+    static func equalFolded(_ lowered: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        guard lowered.count == b.count else { return false }
+        var i = lowered.startIndex
+        for c in b {
+            let f = (c >= 65 && c <= 90) ? c | 0x20 : c
+            if lowered[i] != f { return false }
+            i += 1
+        }
+        return true
+    }
+
+    func findPods(_ request: ClusterDNSRequest, _ r: ParsedRequest) -> Result<[Hit], NameError> {
+        if options.pods == .disabled { return .failure(NameError()) }
+        guard let n = r.namespace else { return .failure(NameError()) }
+        guard let s = r.service else { return .success([]) }
+        let podName = request.label(s)
+        var dashes = 0
+        var doubleDash = false
+        var previous: UInt8 = 0
+        for c in podName {
+            if c == UInt8(ascii: "-") {
+                dashes += 1
+                if previous == c { doubleDash = true }
+            }
+            previous = c
+        }
+        let separator: UInt8 = (dashes == 3 && !doubleDash) ? UInt8(ascii: ".") : UInt8(ascii: ":")
+        let text = String(decoding: podName.map { $0 == UInt8(ascii: "-") ? separator : $0 }, as: UTF8.self)
+        guard let ip = IPAddress(text) else { return .failure(NameError()) }
+        let base = [UInt8(podName.count)] + podName + request.run(n, n + 1) + ClusterDNSIndex.podLabel
+        if options.pods == .insecure {
+            return .success([Hit(host: .ip(ip), port: 0, head: [], base: base)])
+        }
+        // verified: the textual form must be the pod's primary IP, in that namespace
+        guard text == ip.description, let namespaces = podIPs[ip] else { return .failure(NameError()) }
+        let namespace = String(decoding: request.label(n), as: UTF8.self)
+        let hits = namespaces.filter { $0 == namespace }.map { _ in Hit(host: .ip(ip), port: 0, head: [], base: base) }
+        return hits.isEmpty ? .failure(NameError()) : .success(hits)
+    }
+
+    /// True for `ns.dns.<zone>`.
+    func isDefaultNS(_ request: ClusterDNSRequest) -> Bool {
+        request.labels.count == 2 && request.label(0).elementsEqual(Array("ns".utf8)) && request.label(1).elementsEqual(Array("dns".utf8))
+    }
+
+    /// `Kubernetes.Services` for a query type.
+    func services(_ request: ClusterDNSRequest, _ qtype: DNSType) -> Result<[Hit], NameError> {
+        switch qtype {
+        case .txt:
+            if request.labels.count == 1 && request.label(0).elementsEqual(Array("dns-version".utf8)) {
+                return .success([Hit(host: .text, port: -1, head: [], base: [])])
+            }
+            if case .success(let hits) = records(request), !hits.isEmpty { return .success([]) }
+            return .failure(NameError())
+        case .ns:
+            return .success(nameServers.map { Hit(host: .ip($0.ip), port: -1, head: [], base: $0.prefix) })
+        default:
+            break
+        }
+        if isDefaultNS(request) {
+            return .success(nameServers.compactMap { ns in
+                switch (ns.ip, qtype) {
+                case (.v4, .a), (.v6, .aaaa): return Hit(host: .ip(ns.ip), port: -1, head: [], base: ns.prefix)
+                default: return nil
+                }
+            })
+        }
+        let result = records(request)
+        guard qtype == .srv, case .success(let hits) = result else { return result }
+        return .success(hits.filter { if case .cname = $0.host { return false } else { return true } })
+    }
+
+    /// The address in a reverse name (`4.3.2.1.in-addr.arpa.`, 32 nibbles under `ip6.arpa.`), if complete.
+    static func addressFromReverse(_ lower: [UInt8]) -> IPAddress? {
+        var labels: [ArraySlice<UInt8>] = []
+        var i = 0
+        while i < lower.count, lower[i] != 0 {
+            let length = Int(lower[i])
+            guard i + 1 + length <= lower.count else { return nil }
+            labels.append(lower[(i + 1)..<(i + 1 + length)])
+            i += length + 1
+        }
+        if lower.ends(with: ClusterDNSRequest.inAddrArpa) {
+            let octets = labels.dropLast(2)
+            guard octets.count == 4 else { return nil }
+            let text = octets.reversed().map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
+            return IPv4Address(text).map(IPAddress.v4)
+        }
+        if lower.ends(with: ClusterDNSRequest.ip6Arpa) {
+            let nibbles = labels.dropLast(2)
+            guard nibbles.count == 32 else { return nil }
+            var bytes: [UInt8] = []
+            var high: UInt8?
+            for label in nibbles.reversed() {
+                guard label.count == 1, let c = label.first, let v = hexValue(c) else { return nil }
+                if let h = high {
+                    bytes.append(h << 4 | v)
+                    high = nil
+                } else {
+                    high = v
+                }
+            }
+            guard let v6 = IPv6Address(octets: bytes) else { return nil }
+            // Go prints an IPv4-mapped address as dotted quad, so it is looked up as IPv4
+            if v6.high == 0 && v6.low >> 32 == 0xffff { return .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))) }
+            return .v6(v6)
+        }
+        return nil
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 97...102: return c - 87
+        default: return nil
+        }
+    }
+}

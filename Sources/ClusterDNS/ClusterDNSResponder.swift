@@ -1,0 +1,395 @@
+import ClusterModel
+import DNSWire
+
+/// Answers DNS queries exactly as CoreDNS v1.14.7 with the `kubernetes` plugin (and `loadbalance`)
+/// answers them for a `Cluster`; see `docs/cluster-dns.md` and `k8s-dns.md`.
+///
+/// A value: `respond(to:)` is a pure function of the query, the index and the responder's own
+/// state (the seeded generator behind the shuffle and the rotation counters), so the same seed and
+/// the same queries give byte-identical replies. It never forwards anything anywhere.
+public struct ClusterDNSResponder: Sendable {
+    /// The cluster's index and the options.
+    public let index: ClusterDNSIndex
+    private var generator: SeededGenerator
+    private var rotations: [RotationKey: Int] = [:]
+
+    struct RotationKey: Hashable {
+        let name: [UInt8]
+        let type: UInt16
+    }
+
+    public init(index: ClusterDNSIndex) {
+        self.index = index
+        generator = SeededGenerator(seed: index.options.seed)
+    }
+
+    /// Builds the index and the responder in one go.
+    public init(cluster: Cluster, options: ClusterDNSOptions = ClusterDNSOptions()) {
+        self.init(index: ClusterDNSIndex(cluster: cluster, options: options))
+    }
+
+    public var options: ClusterDNSOptions { index.options }
+
+    /// The reply to one query message, with the server-level checks of CoreDNS and miekg/dns:
+    /// FORMERR for QDCOUNT ≠ 1 (and the other section-count rejects), NOTIMP for opcodes other than
+    /// QUERY/NOTIFY, BADVERS for EDNS versions above 0, REFUSED for classes other than IN.
+    ///
+    /// A query with QR set gets FORMERR here; a server should drop such messages instead.
+    public mutating func respond(to query: DNSMessage) -> DNSMessage {
+        let h = query.header
+        if h.opcode != .query && h.opcode != .notify {
+            return rejection(query, rcode: .notImp, keepOpcode: true)
+        }
+        if query.questions.count != 1 || query.answers.count > 1 || query.authority.count > 1 || query.additional.count > 2 || h.isResponse {
+            return rejection(query, rcode: .formErr, keepOpcode: false)
+        }
+        let question = query.questions[0]
+        if let edns = query.edns, edns.version > 0 {
+            var reply = DNSMessage(header: replyHeader(h))
+            reply.edns = EDNS(udpPayloadSize: edns.udpPayloadSize, dnssecOK: edns.dnssecOK)
+            reply.rcode = .badVers
+            return reply
+        }
+        var reply = DNSMessage(header: replyHeader(h), questions: [question])
+        if question.qClass != .in {
+            reply.rcode = .refused
+        } else {
+            let outcome = answer(name: question.name, type: question.type, depth: 0)
+            reply.rcode = outcome.rcode
+            reply.header.authoritative = outcome.authoritative
+            reply.header.recursionAvailable = outcome.recursionAvailable
+            reply.header.truncated = outcome.truncated
+            reply.answers = outcome.answers
+            reply.authority = outcome.authority
+            reply.additional = outcome.additional
+            if outcome.rcode == .noError && question.type != .axfr && question.type != .ixfr {
+                order(&reply, question: question)
+            }
+        }
+        if let edns = query.edns {
+            // request.SizeAndDo: reuse the client's OPT, version 0, flags other than DO's byte cleared
+            var echoed = EDNS(udpPayloadSize: edns.udpPayloadSize, extendedRCode: reply.edns?.extendedRCode ?? 0, version: 0, dnssecOK: edns.dnssecOK, otherFlags: edns.otherFlags & 0x7f00)
+            echoed.options = edns.options.filter { ClusterDNSResponder.echoedOptions.contains($0.code) }
+            reply.edns = echoed
+        }
+        return reply
+    }
+
+    /// The EDNS options CoreDNS echoes: NSID, EXPIRE, COOKIE, TCP-KEEPALIVE, PADDING.
+    public static let echoedOptions: Set<UInt16> = [EDNSOption.nsid, EDNSOption.expire, EDNSOption.cookie, EDNSOption.tcpKeepalive, EDNSOption.padding]
+
+    /// `Msg.SetReply`: id, opcode, RD and CD (for QUERY) copied.
+    func replyHeader(_ h: DNSHeader) -> DNSHeader {
+        DNSHeader(id: h.id, isResponse: true, opcode: h.opcode, recursionDesired: h.opcode == .query && h.recursionDesired, checkingDisabled: h.opcode == .query && h.checkingDisabled)
+    }
+
+    /// miekg/dns's reject: the query's own header turned into a response, every section dropped.
+    func rejection(_ query: DNSMessage, rcode: DNSRCode, keepOpcode: Bool) -> DNSMessage {
+        var header = query.header
+        header.isResponse = true
+        header.authoritative = false
+        header.zero = false
+        if !keepOpcode { header.opcode = .query }
+        header.rcodeLow = UInt8(rcode.rawValue & 0x0f)
+        return DNSMessage(header: header)
+    }
+
+    // MARK: - ordering (loadbalance)
+
+    mutating func order(_ reply: inout DNSMessage, question: DNSQuestion) {
+        switch options.answerOrder {
+        case .none:
+            return
+        case .shuffle:
+            reply.answers = roundRobin(reply.answers) { records, generator in ClusterDNSResponder.shuffle(&records, &generator) }
+            reply.authority = roundRobin(reply.authority) { records, generator in ClusterDNSResponder.shuffle(&records, &generator) }
+            reply.additional = roundRobin(reply.additional) { records, generator in ClusterDNSResponder.shuffle(&records, &generator) }
+        case .rotate:
+            let key = RotationKey(name: question.name.lowercased().wire, type: question.type.rawValue)
+            let turn = rotations[key, default: 0]
+            rotations[key] = turn + 1
+            let rotate: (inout [ResourceRecord], inout SeededGenerator) -> Void = { records, _ in
+                guard records.count > 1 else { return }
+                let k = turn % records.count
+                records = Array(records[k...] + records[..<k])
+            }
+            reply.answers = roundRobin(reply.answers, rotate)
+            reply.authority = roundRobin(reply.authority, rotate)
+            reply.additional = roundRobin(reply.additional, rotate)
+        }
+    }
+
+    /// `loadbalance`'s grouping: CNAME, then the rest in order, then A/AAAA permuted, then MX permuted.
+    mutating func roundRobin(_ records: [ResourceRecord], _ permute: (inout [ResourceRecord], inout SeededGenerator) -> Void) -> [ResourceRecord] {
+        guard records.count > 1 else { return records }
+        var cname: [ResourceRecord] = []
+        var address: [ResourceRecord] = []
+        var mx: [ResourceRecord] = []
+        var rest: [ResourceRecord] = []
+        for record in records {
+            switch record.type {
+            case .cname: cname.append(record)
+            case .a, .aaaa: address.append(record)
+            case .mx: mx.append(record)
+            default: rest.append(record)
+            }
+        }
+        permute(&address, &generator)
+        permute(&mx, &generator)
+        return cname + rest + address + mx
+    }
+
+    /// `roundRobinShuffle` with 16-bit draws: swap with probability 1/2 for two records, else a
+    /// Fisher–Yates style pass with `j + id % (n - j)`.
+    static func shuffle(_ records: inout [ResourceRecord], _ generator: inout SeededGenerator) {
+        let l = records.count
+        switch l {
+        case 0, 1:
+            return
+        case 2:
+            if generator.nextID() % 2 == 0 { records.swapAt(0, 1) }
+        default:
+            for j in 0..<l {
+                let p = j + Int(generator.nextID()) % (l - j)
+                if j != p { records.swapAt(j, p) }
+            }
+        }
+    }
+}
+
+/// The plugin-level outcome of one question.
+struct Outcome {
+    var rcode: DNSRCode = .noError
+    var authoritative = true
+    var recursionAvailable = false
+    var truncated = false
+    var answers: [ResourceRecord] = []
+    var authority: [ResourceRecord] = []
+    var additional: [ResourceRecord] = []
+}
+
+extension ClusterDNSResponder {
+    /// Finds the zone (longest match) and answers; names outside every zone go to `outsideZones`.
+    func answer(name: DNSName, type: DNSType, depth: Int) -> Outcome {
+        let index = self.index
+        let wire = name.wire
+        for zone in index.zones where zone.lowerWire.count <= wire.count {
+            let start = wire.count - zone.lowerWire.count
+            guard ClusterDNSIndex.equalFolded(zone.lowerWire[...], Array(wire[start...])) else { continue }
+            // the suffix must start on a label boundary
+            var i = 0
+            while i < start { i += Int(wire[i]) + 1 }
+            guard i == start else { continue }
+            let request = ClusterDNSRequest(name: name, zone: zone, zoneSpelling: Array(wire[start...]))
+            return serve(request, type: type, depth: depth)
+        }
+        return outside(name: name, type: type, depth: depth)
+    }
+
+    /// Names outside the zones: REFUSED, or the static records as an upstream would answer.
+    func outside(name: DNSName, type: DNSType, depth: Int) -> Outcome {
+        var outcome = Outcome()
+        outcome.authoritative = false
+        guard case .records(let records) = options.outsideZones else {
+            outcome.rcode = .refused
+            return outcome
+        }
+        outcome.recursionAvailable = true
+        var current = name
+        var seen: [DNSName] = []
+        for _ in 0..<9 {
+            let atName = records.filter { $0.name == current }
+            if atName.isEmpty {
+                if seen.isEmpty { outcome.rcode = .nxDomain }
+                return outcome
+            }
+            let matching = atName.filter { $0.type == type }
+            if !matching.isEmpty || type == .cname {
+                outcome.answers += matching.map { ResourceRecord(name: current, rrClass: $0.rrClass, ttl: $0.ttl, data: $0.data) }
+                return outcome
+            }
+            guard let cname = atName.first(where: { $0.type == .cname }), case .cname(let target) = cname.data, !seen.contains(target) else {
+                return outcome
+            }
+            outcome.answers.append(ResourceRecord(name: current, ttl: cname.ttl, data: cname.data))
+            seen.append(current)
+            current = target
+        }
+        return outcome
+    }
+
+    /// `Kubernetes.ServeDNS` for a name inside `request.zone`.
+    func serve(_ request: ClusterDNSRequest, type: DNSType, depth: Int) -> Outcome {
+        let index = self.index
+        var records: [ResourceRecord] = []
+        var extra: [ResourceRecord] = []
+        var truncated = false
+        var failed = false
+        switch type {
+        case .axfr, .ixfr:
+            var outcome = Outcome()
+            outcome.rcode = .refused
+            outcome.authoritative = false
+            return outcome
+        case .a, .aaaa:
+            switch addresses(request, type: type, previous: [], depth: depth) {
+            case .success(let (found, tc)):
+                records = found
+                truncated = tc
+            case .failure: failed = true
+            }
+        case .txt:
+            switch index.services(request, .txt) {
+            case .success(let hits):
+                if hits.contains(where: { if case .text = $0.host { return true } else { return false } }) {
+                    records = [ResourceRecord(name: request.name, ttl: 28800, data: .txt([Array("1.1.0".utf8)]))]
+                }
+            case .failure: failed = true
+            }
+        case .cname:
+            switch index.services(request, .cname) {
+            case .success(let hits):
+                if let first = hits.first, case .cname(let target) = first.host {
+                    records = [ResourceRecord(name: request.name, ttl: options.ttl, data: .cname(target))]
+                }
+            case .failure: failed = true
+            }
+        case .ptr:
+            if let ip = ClusterDNSIndex.addressFromReverse(request.lower) {
+                if let targets = index.reverse[ip] {
+                    records = targets.map { ResourceRecord(name: request.name, ttl: options.ttl, data: .ptr($0)) }
+                } else {
+                    failed = true
+                }
+            } else if case .failure = index.records(request) {
+                failed = true
+            }
+        case .srv:
+            switch srv(request) {
+            case .success(let (found, additional)):
+                records = found
+                extra = additional
+            case .failure: failed = true
+            }
+        case .soa:
+            if request.labels.isEmpty { records = [soa(request)] }
+        case .ns where request.labels.isEmpty:
+            if case .success(let hits) = index.services(request, .ns) {
+                var seen: [DNSName] = []
+                for hit in hits {
+                    guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling) else { continue }
+                    extra.append(ClusterDNSResponder.address(owner: target, ip: ip, ttl: options.ttl))
+                    if seen.contains(where: { $0.isIdentical(to: target) }) { continue }
+                    seen.append(target)
+                    records.append(ResourceRecord(name: request.name, ttl: options.ttl, data: .ns(target)))
+                }
+            }
+        default:
+            // MX and everything else: an A-style lookup only decides NODATA vs NXDOMAIN
+            if case .failure = index.services(request, type == .mx ? .mx : .a) { failed = true }
+        }
+        var outcome = Outcome()
+        outcome.truncated = truncated
+        if failed {
+            outcome.rcode = .nxDomain
+            outcome.authority = [soa(request)]
+        } else if records.isEmpty {
+            outcome.authority = [soa(request)]
+        } else {
+            outcome.answers = records
+            outcome.additional = extra
+        }
+        return outcome
+    }
+
+    func soa(_ request: ClusterDNSRequest) -> ResourceRecord {
+        let zone = (try? DNSName(wire: request.zoneSpelling)) ?? request.zone.name
+        let ns = (try? DNSName(wire: [2] + Array("ns".utf8) + [3] + Array("dns".utf8) + request.zoneSpelling)) ?? zone
+        let mbox = (try? DNSName(wire: [10] + Array("hostmaster".utf8) + request.zoneSpelling)) ?? zone
+        let ttl = options.ttl
+        return ResourceRecord(name: zone, ttl: min(ttl, 300), data: .soa(SOA(mname: ns, rname: mbox, serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl)))
+    }
+
+    static func address(owner: DNSName, ip: IPAddress, ttl: UInt32) -> ResourceRecord {
+        switch ip {
+        case .v4(let a): return ResourceRecord(name: owner, ttl: ttl, data: .a(a))
+        case .v6(let a): return ResourceRecord(name: owner, ttl: ttl, data: .aaaa(a))
+        }
+    }
+
+    /// `plugin.A` / `plugin.AAAA`, CNAME chasing included.
+    func addresses(_ request: ClusterDNSRequest, type: DNSType, previous: [ResourceRecord], depth: Int) -> Result<([ResourceRecord], Bool), NameError> {
+        let hits: [Hit]
+        switch index.services(request, type) {
+        case .success(let found): hits = found
+        case .failure(let error): return .failure(error)
+        }
+        var records: [ResourceRecord] = []
+        var truncated = false
+        var seen: [IPAddress] = []
+        for hit in hits {
+            switch hit.host {
+            case .text:
+                continue
+            case .ip(let ip):
+                guard ip.isIPv4 == (type == .a), !seen.contains(ip) else { continue }
+                seen.append(ip)
+                records.append(ClusterDNSResponder.address(owner: request.name, ip: ip, ttl: options.ttl))
+            case .cname(let target):
+                // x CNAME x (or below x) is a loop
+                if target.isSubdomain(of: request.name) { continue }
+                let cname = ResourceRecord(name: request.name, ttl: options.ttl, data: .cname(target))
+                if previous.count > 7 { continue }
+                if previous.contains(where: { if case .cname(let t) = $0.data { return t == target } else { return false } }) { continue }
+                let zoneName = (try? DNSName(wire: request.zoneSpelling)) ?? request.zone.name
+                if target.isSubdomain(of: zoneName) {
+                    let next = ClusterDNSRequest(name: target, zone: request.zone, zoneSpelling: request.zoneSpelling)
+                    if case .success(let (more, tc)) = addresses(next, type: type, previous: previous + [cname], depth: depth) {
+                        if !more.isEmpty { records += [cname] + more }
+                        if tc { truncated = true }
+                    }
+                    continue
+                }
+                // out of zone: CoreDNS asks its own plugin chain (normally `forward`)
+                guard depth < 8 else { continue }
+                let upstream = answer(name: target, type: type, depth: depth + 1)
+                if upstream.truncated { truncated = true }
+                records.append(cname)
+                records += upstream.answers
+            }
+        }
+        return .success((records, truncated))
+    }
+
+    /// `plugin.SRV`: weight floor(100/N) with N counted before de-duplication, priority 0.
+    func srv(_ request: ClusterDNSRequest) -> Result<([ResourceRecord], [ResourceRecord]), NameError> {
+        let hits: [Hit]
+        switch index.services(request, .srv) {
+        case .success(let found): hits = found
+        case .failure(let error): return .failure(error)
+        }
+        let n = hits.count
+        var weight = UInt16(0)
+        if n > 0 {
+            let w1 = (100.0 / Double(100 * n)) * 100
+            weight = w1 >= 65535 ? 65535 : UInt16(w1.rounded(.down))
+            if weight == 0 { weight = 1 }
+        }
+        var records: [ResourceRecord] = []
+        var extra: [ResourceRecord] = []
+        var srvSeen: [(DNSName, Int)] = []
+        var extraSeen: [(DNSName, IPAddress)] = []
+        for hit in hits where hit.port != -1 {
+            guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling) else { continue }
+            if !srvSeen.contains(where: { $0.0.isIdentical(to: target) && $0.1 == hit.port }) {
+                srvSeen.append((target, hit.port))
+                records.append(ResourceRecord(name: request.name, ttl: options.ttl, data: .srv(SRV(priority: 0, weight: weight, port: UInt16(truncatingIfNeeded: hit.port), target: target))))
+            }
+            if !extraSeen.contains(where: { $0.0.isIdentical(to: target) && $0.1 == ip }) {
+                extraSeen.append((target, ip))
+                extra.append(ClusterDNSResponder.address(owner: target, ip: ip, ttl: options.ttl))
+            }
+        }
+        return .success((records, extra))
+    }
+}

@@ -1,0 +1,22 @@
+/// A small deterministic random number generator (SplitMix64): the same seed yields the same
+/// sequence on every platform, so shuffled answers replay byte for byte.
+public struct SeededGenerator: RandomNumberGenerator, Hashable, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A 16-bit draw, as miekg/dns's `dns.Id()` gives the `loadbalance` plugin.
+    public mutating func nextID() -> UInt16 {
+        UInt16(truncatingIfNeeded: next() >> 48)
+    }
+}
