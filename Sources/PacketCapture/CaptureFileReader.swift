@@ -1,0 +1,208 @@
+import CPcap
+
+/// The on-disk format of a capture file, as detected from its magic number.
+public enum CaptureFileFormat: String, Hashable, Sendable, CustomStringConvertible {
+    /// Classic libpcap format with microsecond timestamps (magic `a1b2c3d4`, either byte order).
+    case pcap
+    /// Classic libpcap format with nanosecond timestamps (magic `a1b23c4d`, either byte order).
+    case pcapNanoseconds
+    /// pcapng (Section Header Block `0a0d0d0a`), read by a native block reader.
+    case pcapng
+
+    public var description: String { rawValue }
+
+    /// Detects the format from the first four octets of a file; `nil` when they are no known magic.
+    public static func detect(magic: [UInt8]) -> CaptureFileFormat? {
+        guard magic.count >= 4 else { return nil }
+        let m = Array(magic.prefix(4))
+        switch m {
+        case [0xA1, 0xB2, 0xC3, 0xD4], [0xD4, 0xC3, 0xB2, 0xA1],
+            // Alexey Kuznetzov's "modified" pcap, which libpcap also reads.
+            [0xA1, 0xB2, 0xCD, 0x34], [0x34, 0xCD, 0xB2, 0xA1]:
+            return .pcap
+        case [0xA1, 0xB2, 0x3C, 0x4D], [0x4D, 0x3C, 0xB2, 0xA1]:
+            return .pcapNanoseconds
+        case [0x0A, 0x0D, 0x0D, 0x0A]:
+            return .pcapng
+        default:
+            return nil
+        }
+    }
+}
+
+/// Reads packets from a pcap or pcapng file, one at a time, with no libpcap types in its API.
+///
+/// The format is chosen by magic number: classic pcap (either byte order, micro- or nanosecond
+/// timestamps) is read through libpcap at nanosecond precision; pcapng through a native block
+/// reader that keeps each packet's interface name and link type, across several sections.
+///
+/// ```swift
+/// let reader = try CaptureFileReader(path: "dns.pcapng")
+/// while let packet = try reader.next() {
+///     print(packet.frameNumber, packet.linkType, packet.interfaceName ?? "-")
+/// }
+/// ```
+///
+/// ``next()`` returns every readable packet first; when the file is cut or damaged it then
+/// throws a ``PacketCaptureError`` whose `frameNumber` is the packet that could not be read.
+public final class CaptureFileReader {
+    /// The path the reader was opened with.
+    public let path: String
+    /// The detected file format.
+    public let format: CaptureFileFormat
+    /// The file-wide link type of a classic pcap file; `nil` for pcapng, where every interface
+    /// has its own (see ``interfaces``).
+    public let fileLinkType: LinkType?
+
+    private enum Backend {
+        case classic(OpaquePointer)
+        case pcapng(PcapngReader)
+        case closed
+    }
+
+    private var backend: Backend
+    private var delivered = 0
+    private var finished = false
+
+    /// Opens `path` and reads its file header.
+    ///
+    /// - Throws: ``PacketCaptureError`` with code `unreadableFile`, `notACaptureFile`,
+    ///   `truncatedFile`, `malformedFile` or `unsupportedFormat`.
+    public init(path: String) throws {
+        self.path = path
+        let input = try FileInput(path: path)
+        let header = try input.read(24)
+        guard let format = CaptureFileFormat.detect(magic: header) else {
+            input.close()
+            if header.isEmpty {
+                throw PacketCaptureError(.notACaptureFile, "the file is empty", path: path)
+            }
+            let shown = header.prefix(4).map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: " ")
+            throw PacketCaptureError(.notACaptureFile, "not a pcap or pcapng file (first octets \(shown))", path: path)
+        }
+        self.format = format
+        switch format {
+        case .pcapng:
+            input.close()
+            // Re-open so the native reader starts at offset 0.
+            let fresh = try FileInput(path: path)
+            self.fileLinkType = nil
+            self.backend = .pcapng(PcapngReader(input: fresh))
+        case .pcap, .pcapNanoseconds:
+            input.close()
+            var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+            guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+                let message = text(fromCBuffer: errbuf)
+                let code: PacketCaptureError.Code = message.contains("truncated") ? .truncatedFile : .malformedFile
+                throw PacketCaptureError(code, "libpcap: \(message)", path: path)
+            }
+            // Report the link type exactly as the file header records it (libpcap would map
+            // LINKTYPE_ values to this platform's DLT_ values, e.g. 101 to 12).
+            if header.count >= 24 {
+                let bigEndian = header[0] == 0xA1
+                let field = bigEndian
+                    ? UInt32(header[20]) << 24 | UInt32(header[21]) << 16 | UInt32(header[22]) << 8 | UInt32(header[23])
+                    : UInt32(header[23]) << 24 | UInt32(header[22]) << 16 | UInt32(header[21]) << 8 | UInt32(header[20])
+                self.fileLinkType = LinkType(field & 0x03FF_FFFF)
+            } else {
+                self.fileLinkType = LinkType(dlt: pcap_datalink(handle))
+            }
+            self.backend = .classic(handle)
+        }
+    }
+
+    deinit { close() }
+
+    /// Convenience: opens `path` and reads every packet. Throws on the first problem, so use
+    /// ``next()`` to keep the packets before a damaged record.
+    public static func readAll(path: String) throws -> [CapturedPacket] {
+        let reader = try CaptureFileReader(path: path)
+        var packets: [CapturedPacket] = []
+        while let packet = try reader.next() { packets.append(packet) }
+        return packets
+    }
+
+    /// Interfaces described so far (pcapng IDBs of every section read up to now); empty for
+    /// classic pcap.
+    public var interfaces: [CaptureInterface] {
+        if case .pcapng(let reader) = backend { return reader.allInterfaces }
+        return []
+    }
+
+    /// The next packet, or `nil` at a clean end of file.
+    ///
+    /// After an error or the end, further calls return `nil`.
+    public func next() throws -> CapturedPacket? {
+        if finished { return nil }
+        do {
+            let packet: CapturedPacket?
+            switch backend {
+            case .closed: packet = nil
+            case .pcapng(let reader): packet = try reader.next()
+            case .classic(let handle): packet = try nextClassic(handle)
+            }
+            if let packet {
+                delivered = packet.frameNumber
+            } else {
+                finished = true
+            }
+            return packet
+        } catch {
+            finished = true
+            throw error
+        }
+    }
+
+    /// Releases the file; later calls to ``next()`` return `nil`.
+    public func close() {
+        switch backend {
+        case .classic(let handle): pcap_close(handle)
+        case .pcapng, .closed: break
+        }
+        backend = .closed
+    }
+
+    private func nextClassic(_ handle: OpaquePointer) throws -> CapturedPacket? {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var bytes: UnsafePointer<UInt8>?
+        let status = pcap_next_ex(handle, &header, &bytes)
+        switch status {
+        case 1:
+            guard let header else { return nil }
+            let captured = Int(header.pointee.caplen)
+            let data = bytes.map { Array(UnsafeBufferPointer(start: $0, count: captured)) } ?? []
+            // Opened at nanosecond precision: tv_usec carries nanoseconds.
+            let seconds = Int64(header.pointee.ts.tv_sec)
+            let fraction = Int64(header.pointee.ts.tv_usec)
+            let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            let timestamp = overflow ? (seconds < 0 ? Int64.min : Int64.max) : scaled &+ fraction
+            return CapturedPacket(
+                frameNumber: delivered + 1, timestampNanoseconds: timestamp,
+                linkType: fileLinkType ?? LinkType(dlt: pcap_datalink(handle)),
+                data: data, originalLength: Int(header.pointee.len))
+        case PCAP_ERROR_BREAK:
+            return nil  // end of file
+        default:
+            let message = String(cString: pcap_geterr(handle))
+            let code: PacketCaptureError.Code = message.contains("truncated") ? .truncatedFile : .malformedFile
+            throw PacketCaptureError(code, "libpcap: \(message)", path: path, frameNumber: delivered + 1)
+        }
+    }
+}
+
+extension LinkType {
+    /// Maps a libpcap `DLT_` value of this platform to the `LINKTYPE_` value files carry.
+    init(dlt: Int32) {
+        switch dlt {
+        case 12, 14: self = .raw  // DLT_RAW (Linux 12, OpenBSD 14)
+        case 11: self = LinkType(100)  // DLT_ATM_RFC1483
+        default: self = LinkType(UInt32(truncatingIfNeeded: dlt))
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

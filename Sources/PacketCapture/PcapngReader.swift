@@ -1,0 +1,310 @@
+/// One interface described by a pcapng Interface Description Block.
+public struct CaptureInterface: Hashable, Sendable {
+    /// The IDB's index within its section (what Enhanced Packet Blocks refer to).
+    public var index: Int
+    /// 0-based number of the pcapng section the interface belongs to.
+    public var section: Int
+    public var linkType: LinkType
+    /// The snap length the IDB records; 0 means "no limit".
+    public var snapLength: Int
+    /// The `if_name` option, if present.
+    public var name: String?
+    /// The `if_description` option, if present.
+    public var interfaceDescription: String?
+    /// The raw `if_tsresol` octet (6, i.e. microseconds, when absent).
+    public var timestampResolution: UInt8
+    /// The `if_tsoffset` option in seconds (0 when absent).
+    public var timestampOffsetSeconds: Int64
+
+    public init(index: Int, section: Int, linkType: LinkType, snapLength: Int, name: String? = nil, interfaceDescription: String? = nil, timestampResolution: UInt8 = 6, timestampOffsetSeconds: Int64 = 0) {
+        self.index = index
+        self.section = section
+        self.linkType = linkType
+        self.snapLength = snapLength
+        self.name = name
+        self.interfaceDescription = interfaceDescription
+        self.timestampResolution = timestampResolution
+        self.timestampOffsetSeconds = timestampOffsetSeconds
+    }
+}
+
+/// Limits the readers apply to untrusted files.
+public enum CaptureFileLimits {
+    /// The largest pcapng block accepted (16 MiB, like Wireshark's limit); larger lengths are
+    /// reported as a malformed file instead of being allocated.
+    public static let maxBlockLength = 16 * 1024 * 1024
+}
+
+/// Native pcapng block reader (libpcap cannot deliver per-packet interfaces or mixed link types).
+final class PcapngReader {
+    private let input: FileInput
+    private var bigEndian = false
+    private var section = -1
+    private(set) var interfaces: [CaptureInterface] = []
+    /// Every interface seen in the file, all sections.
+    private(set) var allInterfaces: [CaptureInterface] = []
+    private var delivered = 0
+
+    init(input: FileInput) {
+        self.input = input
+    }
+
+    private var path: String { input.path }
+
+    private func fail(_ code: PacketCaptureError.Code, _ reason: String) -> PacketCaptureError {
+        PacketCaptureError(code, reason, path: path, frameNumber: delivered + 1)
+    }
+
+    func next() throws -> CapturedPacket? {
+        while true {
+            let blockOffset = input.offset
+            let head = try input.read(8)
+            if head.isEmpty { return nil }
+            if head.count < 8 {
+                throw fail(.truncatedFile, "file ends inside a block header at offset \(blockOffset) (\(head.count) of 8 octets)")
+            }
+            var body: [UInt8]
+            let isSHB = head[0] == 0x0A && head[1] == 0x0D && head[2] == 0x0D && head[3] == 0x0A
+            if isSHB {
+                let magic = try input.read(4)
+                if magic.count < 4 {
+                    throw fail(.truncatedFile, "file ends inside a section header block at offset \(blockOffset)")
+                }
+                if magic == [0x1A, 0x2B, 0x3C, 0x4D] {
+                    bigEndian = true
+                } else if magic == [0x4D, 0x3C, 0x2B, 0x1A] {
+                    bigEndian = false
+                } else {
+                    throw fail(.malformedFile, "section header block at offset \(blockOffset) has an unknown byte-order magic")
+                }
+                body = magic
+            } else {
+                if section < 0 {
+                    throw fail(.malformedFile, "the file does not start with a section header block")
+                }
+                body = []
+            }
+            let type = u32(head, 0)
+            let length = Int(u32(head, 4))
+            let minimum = isSHB ? 28 : 12
+            if length < minimum || length % 4 != 0 || length > CaptureFileLimits.maxBlockLength {
+                throw fail(.malformedFile, "block of type 0x\(hex(type)) at offset \(blockOffset) has an invalid total length \(length)")
+            }
+            let rest = try input.read(length - 8 - body.count)
+            body += rest
+            if body.count < length - 8 {
+                throw fail(.truncatedFile, "file ends inside a block of type 0x\(hex(type)) at offset \(blockOffset) (\(body.count + 8) of \(length) octets)")
+            }
+            let trailer = Int(u32(body, body.count - 4))
+            if trailer != length {
+                throw fail(.malformedFile, "block of type 0x\(hex(type)) at offset \(blockOffset) has total length \(length) but trailing length \(trailer)")
+            }
+            body.removeLast(4)
+            switch type {
+            case 0x0A0D_0D0A:
+                try sectionHeader(body, at: blockOffset)
+            case 1:
+                try interfaceDescription(body, at: blockOffset)
+            case 6:
+                return try enhancedPacket(body, at: blockOffset)
+            case 3:
+                return try simplePacket(body, at: blockOffset)
+            case 2:
+                return try obsoletePacket(body, at: blockOffset)
+            default:
+                continue  // name resolution, statistics, journal, custom... skipped
+            }
+        }
+    }
+
+    // MARK: Blocks
+
+    private func sectionHeader(_ body: [UInt8], at offset: Int) throws {
+        // body: magic(4) major(2) minor(2) sectionLength(8) options
+        let major = u16(body, 4)
+        if major != 1 {
+            throw fail(.unsupportedFormat, "section header block at offset \(offset) has pcapng version \(major).\(u16(body, 6)); only 1.x is read")
+        }
+        section += 1
+        interfaces = []
+    }
+
+    private func interfaceDescription(_ body: [UInt8], at offset: Int) throws {
+        guard body.count >= 8 else {
+            throw fail(.malformedFile, "interface description block at offset \(offset) is shorter than 20 octets")
+        }
+        var interface = CaptureInterface(
+            index: interfaces.count, section: section, linkType: LinkType(UInt32(u16(body, 0))),
+            snapLength: Int(u32(body, 4)))
+        try forEachOption(body, from: 8, block: "interface description", at: offset) { code, value in
+            switch code {
+            case 2: interface.name = text(value)
+            case 3: interface.interfaceDescription = text(value)
+            case 9:
+                if let first = value.first { interface.timestampResolution = first }
+            case 14:
+                if value.count == 8 { interface.timestampOffsetSeconds = Int64(bitPattern: u64(value, 0)) }
+            default: break
+            }
+        }
+        interfaces.append(interface)
+        allInterfaces.append(interface)
+    }
+
+    private func enhancedPacket(_ body: [UInt8], at offset: Int) throws -> CapturedPacket {
+        guard body.count >= 20 else {
+            throw fail(.malformedFile, "enhanced packet block at offset \(offset) is shorter than 32 octets")
+        }
+        let interfaceID = Int(u32(body, 0))
+        let units = UInt64(u32(body, 4)) << 32 | UInt64(u32(body, 8))
+        let captured = Int(u32(body, 12))
+        let original = Int(u32(body, 16))
+        guard captured <= body.count - 20 else {
+            throw fail(.malformedFile, "enhanced packet block at offset \(offset) claims \(captured) captured octets but holds \(body.count - 20)")
+        }
+        return try packet(interfaceID: interfaceID, units: units, data: Array(body[20..<(20 + captured)]), original: original, at: offset)
+    }
+
+    private func obsoletePacket(_ body: [UInt8], at offset: Int) throws -> CapturedPacket {
+        guard body.count >= 20 else {
+            throw fail(.malformedFile, "packet block at offset \(offset) is shorter than 32 octets")
+        }
+        let interfaceID = Int(u16(body, 0))
+        let units = UInt64(u32(body, 4)) << 32 | UInt64(u32(body, 8))
+        let captured = Int(u32(body, 12))
+        let original = Int(u32(body, 16))
+        guard captured <= body.count - 20 else {
+            throw fail(.malformedFile, "packet block at offset \(offset) claims \(captured) captured octets but holds \(body.count - 20)")
+        }
+        return try packet(interfaceID: interfaceID, units: units, data: Array(body[20..<(20 + captured)]), original: original, at: offset)
+    }
+
+    private func simplePacket(_ body: [UInt8], at offset: Int) throws -> CapturedPacket {
+        guard body.count >= 4 else {
+            throw fail(.malformedFile, "simple packet block at offset \(offset) is shorter than 16 octets")
+        }
+        guard let interface = interfaces.first else {
+            throw fail(.malformedFile, "simple packet block at offset \(offset) comes before any interface description block")
+        }
+        let original = Int(u32(body, 0))
+        var captured = min(original, body.count - 4)
+        if interface.snapLength > 0 { captured = min(captured, interface.snapLength) }
+        delivered += 1
+        return CapturedPacket(
+            frameNumber: delivered, timestampNanoseconds: 0, linkType: interface.linkType,
+            data: Array(body[4..<(4 + captured)]), originalLength: original,
+            interfaceName: interface.name, interfaceIndex: 0)
+    }
+
+    private func packet(interfaceID: Int, units: UInt64, data: [UInt8], original: Int, at offset: Int) throws -> CapturedPacket {
+        guard interfaceID < interfaces.count else {
+            throw fail(.malformedFile, "packet block at offset \(offset) refers to interface \(interfaceID), but the section describes \(interfaces.count)")
+        }
+        let interface = interfaces[interfaceID]
+        guard let nanoseconds = Self.nanoseconds(units: units, resolution: interface.timestampResolution, offsetSeconds: interface.timestampOffsetSeconds) else {
+            throw fail(.malformedFile, "packet block at offset \(offset) has a timestamp that does not fit in 64-bit nanoseconds")
+        }
+        delivered += 1
+        return CapturedPacket(
+            frameNumber: delivered, timestampNanoseconds: nanoseconds, linkType: interface.linkType,
+            data: data, originalLength: original, interfaceName: interface.name, interfaceIndex: interfaceID)
+    }
+
+    /// Converts a pcapng timestamp in `if_tsresol` units to nanoseconds since the epoch;
+    /// `nil` when the result does not fit.
+    static func nanoseconds(units: UInt64, resolution: UInt8, offsetSeconds: Int64) -> Int64? {
+        let exponent = Int(resolution & 0x7F)
+        var result: UInt64
+        if resolution & 0x80 == 0 {
+            if exponent <= 9 {
+                var scale: UInt64 = 1
+                for _ in 0..<(9 - exponent) { scale *= 10 }
+                let (product, overflow) = units.multipliedReportingOverflow(by: scale)
+                if overflow { return nil }
+                result = product
+            } else if exponent - 9 > 19 {
+                result = 0
+            } else {
+                var divisor: UInt64 = 1
+                for _ in 0..<(exponent - 9) { divisor *= 10 }
+                result = units / divisor
+            }
+        } else {
+            let seconds = exponent >= 64 ? 0 : units >> UInt64(exponent)
+            let fraction = exponent >= 64 ? units : units & ((1 << UInt64(exponent)) - 1)
+            let (high, low) = fraction.multipliedFullWidth(by: 1_000_000_000)
+            let fractionNanos: UInt64
+            if exponent == 0 {
+                fractionNanos = 0
+            } else if exponent < 64 {
+                fractionNanos = (high << UInt64(64 - exponent)) | (low >> UInt64(exponent))
+            } else if exponent - 64 < 64 {
+                fractionNanos = high >> UInt64(exponent - 64)
+            } else {
+                fractionNanos = 0
+            }
+            let (wholeNanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            if overflow { return nil }
+            let (sum, overflow2) = wholeNanos.addingReportingOverflow(fractionNanos)
+            if overflow2 { return nil }
+            result = sum
+        }
+        guard var signed = Int64(exactly: result) else { return nil }
+        if offsetSeconds != 0 {
+            let (shift, overflow) = offsetSeconds.multipliedReportingOverflow(by: 1_000_000_000)
+            if overflow { return nil }
+            let (sum, overflow2) = signed.addingReportingOverflow(shift)
+            if overflow2 { return nil }
+            signed = sum
+        }
+        return signed
+    }
+
+    // MARK: Fields
+
+    private func forEachOption(_ body: [UInt8], from start: Int, block: String, at offset: Int, _ visit: (UInt16, [UInt8]) throws -> Void) throws {
+        var position = start
+        while position + 4 <= body.count {
+            let code = u16(body, position)
+            let length = Int(u16(body, position + 2))
+            position += 4
+            if code == 0 { return }
+            guard length <= body.count - position else {
+                throw fail(.malformedFile, "\(block) block at offset \(offset): option \(code) of length \(length) runs past the end of the block")
+            }
+            try visit(code, Array(body[position..<(position + length)]))
+            position += (length + 3) & ~3
+        }
+    }
+
+    private func text(_ value: [UInt8]) -> String {
+        var bytes = value
+        while bytes.last == 0 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func u16(_ bytes: [UInt8], _ at: Int) -> UInt16 {
+        guard at >= 0, at + 2 <= bytes.count else { return 0 }
+        let a = UInt16(bytes[at]), b = UInt16(bytes[at + 1])
+        return bigEndian ? a << 8 | b : b << 8 | a
+    }
+
+    private func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
+        guard at >= 0, at + 4 <= bytes.count else { return 0 }
+        var value: UInt32 = 0
+        for i in 0..<4 {
+            let byte = UInt32(bytes[at + (bigEndian ? i : 3 - i)])
+            value = value << 8 | byte
+        }
+        return value
+    }
+
+    private func u64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
+        let first = UInt64(u32(bytes, at)), second = UInt64(u32(bytes, at + 4))
+        return bigEndian ? first << 32 | second : second << 32 | first
+    }
+
+    private func hex(_ value: UInt32) -> String {
+        String(value, radix: 16, uppercase: true)
+    }
+}
