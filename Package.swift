@@ -34,10 +34,11 @@ let package = Package(
         ),
         .target(name: "ClusterDNS", dependencies: ["ClusterModel", "DNSWire"]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
+        .target(name: "CNetNamespace"),
         .target(
             name: "FakeCluster",
             dependencies: [
-                "ClusterDNS", "ClusterModel", "DNSWire", nioCore,
+                "ClusterDNS", "ClusterModel", "DNSWire", "CNetNamespace", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,7 +65,7 @@ let package = Package(
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "ClusterModel", "DNSWire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "PacketCapture", "DNSWire", nioCore], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FakeClusterTests", dependencies: ["FakeCluster", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "FakeClusterTests", dependencies: ["FakeCluster", "ClusterModel", "ClusterDNS", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "IntegrationTests", dependencies: ["DNSWire", nioCore]),
     ],
     swiftLanguageModes: [.v6]

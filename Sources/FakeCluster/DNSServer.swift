@@ -13,6 +13,9 @@ public struct DNSServerConfiguration: Sendable {
     /// A TCP connection with no complete query for this long is closed.
     public var tcpIdleTimeout: TimeAmount = .seconds(10)
 
+    /// When set, the sockets are opened inside this network namespace (netns plan).
+    public var namespace: NetworkNamespace?
+
     public init(host: String = "127.0.0.1", port: Int = 10053, tcpIdleTimeout: TimeAmount = .seconds(10)) {
         self.host = host
         self.port = port
@@ -42,19 +45,27 @@ public final class DNSServer: Sendable {
         let handler = self.handler
         let logger = self.logger
         let idle = configuration.tcpIdleTimeout
-        let udp = try await DatagramBootstrap(group: group)
+        let udpBootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(handler: handler, logger: logger))
                 }
             }
-            .bind(host: configuration.host, port: configuration.port).get()
+        let host = configuration.host
+        let udp: Channel
+        if let namespace = configuration.namespace {
+            let port = UInt16(configuration.port)
+            let fd = try namespace.perform { try RawSocket.bound(address: host, port: port, tcp: false) }
+            udp = try await udpBootstrap.withBoundSocket(fd).get()
+        } else {
+            udp = try await udpBootstrap.bind(host: host, port: configuration.port).get()
+        }
         // TCP on the same port UDP got (which matters when the configured port is 0)
         let port = udp.localAddress?.port ?? configuration.port
         let tcp: Channel
         do {
-            tcp = try await ServerBootstrap(group: group)
+            let tcpBootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -62,7 +73,12 @@ public final class DNSServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(handler: handler, logger: logger))
                     }
                 }
-                .bind(host: configuration.host, port: port).get()
+            if let namespace = configuration.namespace {
+                let fd = try namespace.perform { try RawSocket.bound(address: host, port: UInt16(port), tcp: true) }
+                tcp = try await tcpBootstrap.withBoundSocket(fd).get()
+            } else {
+                tcp = try await tcpBootstrap.bind(host: host, port: port).get()
+            }
         } catch {
             try? await udp.close()
             throw error

@@ -1,0 +1,46 @@
+import ClusterDNS
+import ClusterModel
+import DNSWire
+import NIOConcurrencyHelpers
+
+/// Serves ClusterDNS answers to the DNS server: one responder (its seeded shuffle state included)
+/// shared by every query, behind a lock, so that the order of answers depends only on the seed and
+/// the order of queries. Optionally rewrites cluster addresses in answers to their loopback stand-ins.
+public final class ClusterDNSQueryHandler: DNSQueryHandler {
+    private let responder: NIOLockedValueBox<ClusterDNSResponder>
+    /// Cluster address → loopback address, applied to A records when answers are rewritten.
+    let rewrite: [IPAddress: IPv4Address]?
+
+    public init(responder: ClusterDNSResponder, rewritingAnswersWith plan: LoopbackAddressPlan? = nil) {
+        self.responder = NIOLockedValueBox(responder)
+        self.rewrite = plan?.addresses
+    }
+
+    public func response(to query: DNSMessage, transport: DNSTransport) -> DNSMessage? {
+        var reply = responder.withLockedValue { $0.respond(to: query) }
+        if let rewrite {
+            reply.answers = reply.answers.map { ClusterDNSQueryHandler.rewritten($0, rewrite) }
+            reply.additional = reply.additional.map { ClusterDNSQueryHandler.rewritten($0, rewrite) }
+        }
+        return reply
+    }
+
+    /// Replaces the responder, e.g. after a change to the cluster; the shuffle state starts anew.
+    public func replace(with newResponder: ClusterDNSResponder) {
+        responder.withLockedValue { $0 = newResponder }
+    }
+
+    static func rewritten(_ record: ResourceRecord, _ map: [IPAddress: IPv4Address]) -> ResourceRecord {
+        var record = record
+        switch record.data {
+        case .a(let address):
+            if let loopback = map[.v4(address)] { record.data = .a(loopback) }
+        case .aaaa(let address):
+            // loopback has no IPv6 stand-ins beyond ::1; an IPv6 cluster address becomes an A record
+            if let loopback = map[.v6(address)] { record.data = .a(loopback) }
+        default:
+            break
+        }
+        return record
+    }
+}

@@ -1,0 +1,172 @@
+import CNetNamespace
+import Foundation
+
+/// A Linux network namespace that kubetape made (`ip netns add`), named `kubetape-<pid>-<role>`
+/// so that a later run can tell whether its owner is still alive and remove it if not.
+public struct NetworkNamespace: Hashable, Sendable {
+    public let name: String
+
+    /// Path of the namespace's bind mount.
+    public var path: String { "/var/run/netns/\(name)" }
+
+    /// The prefix of every namespace this process creates.
+    public static func prefix(pid: Int32 = getpid()) -> String { "kubetape-\(pid)-" }
+
+    /// Creates `kubetape-<pid>-<role>`.
+    public static func create(role: String) throws -> NetworkNamespace {
+        let namespace = NetworkNamespace(name: prefix() + role)
+        try IPCommand.run(["netns", "add", namespace.name])
+        return namespace
+    }
+
+    /// Removes the namespace; errors are ignored (it may already be gone).
+    public func remove() {
+        _ = try? IPCommand.run(["netns", "delete", name])
+        try? FileManager.default.removeItem(atPath: "/etc/netns/\(name)")
+    }
+
+    /// Runs `ip -n <name> ARGS`.
+    public func ip(_ arguments: [String]) throws {
+        try IPCommand.run(["-n", name] + arguments)
+    }
+
+    /// Removes every `kubetape-<pid>-…` namespace whose process no longer exists.
+    /// Returns the names removed.
+    @discardableResult
+    public static func removeStale() -> [String] {
+        guard let listing = try? IPCommand.output(["netns", "list"]) else { return [] }
+        var removed: [String] = []
+        for line in listing.split(separator: "\n") {
+            let name = String(line.split(separator: " ").first ?? "")
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, parts[0] == "kubetape", let pid = Int32(parts[1]) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+                NetworkNamespace(name: name).remove()
+                removed.append(name)
+            }
+        }
+        return removed
+    }
+
+    /// Runs `body` on a fresh thread that has entered this namespace, and returns its result.
+    /// Sockets created there stay in the namespace after the thread ends.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NetnsError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            if kubetape_setns_net(fd) != 0 {
+                box.result = .failure(NetnsError("setns(\(self.name)) failed: \(String(cString: strerror(errno)))"))
+            } else {
+                box.result = Result { try body() }
+            }
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        guard let result = box.result else { throw NetnsError("namespace worker produced no result") }
+        return try result.get()
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
+}
+
+/// A failure while building or tearing down network namespaces.
+public struct NetnsError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs iproute2's `ip`.
+enum IPCommand {
+    static var path: String {
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
+        try output(arguments)
+    }
+
+    static func output(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do {
+            try process.run()
+        } catch {
+            throw NetnsError("cannot run \(path): \(error) (apt-get install iproute2)")
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw NetnsError("ip \(arguments.joined(separator: " ")): \(String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Opens sockets with plain system calls, for handing to NIO once they are bound inside a namespace.
+enum RawSocket {
+    /// A bound (and, for TCP, listening) IPv4 socket.
+    static func bound(address: String, port: UInt16, tcp: Bool) throws -> CInt {
+        let fd = socket(AF_INET, tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw NetnsError("socket(): \(String(cString: strerror(errno)))") }
+        var one: CInt = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
+            close(fd)
+            throw NetnsError("not an IPv4 address: \(address)")
+        }
+        let status = withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard status == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw NetnsError("bind \(address):\(port): \(reason)")
+        }
+        if tcp {
+            guard listen(fd, 512) == 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                throw NetnsError("listen \(address):\(port): \(reason)")
+            }
+        }
+        return fd
+    }
+
+    /// A TCP socket connected to `address:port` (blocking connect; the peer is local to the namespace).
+    static func connected(address: String, port: UInt16) throws -> CInt {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw NetnsError("socket(): \(String(cString: strerror(errno)))") }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
+            close(fd)
+            throw NetnsError("not an IPv4 address: \(address)")
+        }
+        let status = withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard status == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw NetnsError("connect \(address):\(port): \(reason)")
+        }
+        return fd
+    }
+}
