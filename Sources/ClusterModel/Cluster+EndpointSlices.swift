@@ -58,7 +58,7 @@ extension Cluster {
                     for servicePort in service.ports {
                         if let number = Self.resolve(servicePort, on: pod) {
                             ports.append(EndpointPort(name: servicePort.name, port: number, transport: servicePort.transport))
-                        } else if case .name(let name) = servicePort.targetPort, reportedPorts.insert("\(pod.meta.name)/\(name)").inserted {
+                        } else if case .name(let name) = servicePort.targetPort, reportedPorts.insert("\(pod.meta.name)/\(name)/\(servicePort.transport.rawValue)").inserted {
                             warnings.append(ManifestDiagnostic(.warning, at: service.meta.source, "targetPort \"\(name)\" of Service \"\(service.meta.name)\" names no \(servicePort.transport.rawValue) container port of pod \"\(pod.meta.name)\"; the pod is published without that port"))
                         }
                     }

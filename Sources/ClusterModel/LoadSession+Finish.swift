@@ -143,9 +143,15 @@ extension LoadSession {
                     reserved.insert(network.dnsServiceIP)
                 }
                 // The well-known addresses go to their Service when it has none.
-                if service.meta.namespace == "kube-system", service.meta.name == "kube-dns", network.dnsServiceIP.family == family, !allocator.taken.contains(network.dnsServiceIP) {
-                    allocator.taken.insert(network.dnsServiceIP)
-                    service.clusterIPs.append(network.dnsServiceIP)
+                var wellKnown: IPAddress?
+                if service.meta.namespace == "kube-system", service.meta.name == "kube-dns", network.dnsServiceIP.family == family {
+                    wellKnown = network.dnsServiceIP
+                } else if service.meta.namespace == "default", service.meta.name == "kubernetes" {
+                    wellKnown = AddressAllocator.firstHost(of: cidr)
+                }
+                if let wellKnown, !allocator.taken.contains(wellKnown) {
+                    allocator.taken.insert(wellKnown)
+                    service.clusterIPs.append(wellKnown)
                 } else if let ip = allocator.allocate(from: cidr, reserved: reserved) {
                     service.clusterIPs.append(ip)
                 } else {
