@@ -131,7 +131,7 @@ struct LoadSession {
             }
             log.error(SourceLocation(file: file, line: line, column: column), "unreadable YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            log.error(at(context.mark), "duplicate key \(duplicates.joined(separator: ", ")) in a mapping")
+            log.error(at(context.mark), "the key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", ")) appears twice in the mapping that starts here")
         default:
             log.error(SourceLocation(file: file, line: 1), "invalid YAML: \(yamlError)")
         }

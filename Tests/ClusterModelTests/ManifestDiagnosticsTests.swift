@@ -143,6 +143,80 @@ import Testing
             "bad.yaml:4: spec.hostNetwork must be true or false, found the number 1",
             "bad.yaml:9: status.podIP \"nope\" is not an IPv4 or IPv6 address",
         ]),
+        .init(name: "duplicate key", yaml: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n", expected: [
+            "bad.yaml:4: the key \"name\" appears twice in the mapping that starts here",
+        ]),
+        .init(name: "inconsistent addresses", yaml: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            status:
+              podIP: 10.244.0.5
+              podIPs: [{ip: 10.244.0.6}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: s}
+            spec:
+              clusterIP: 10.96.0.20
+              clusterIPs: [10.96.0.21]
+              ports: [{port: 80}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: h}
+            spec:
+              type: NodePort
+              clusterIP: None
+              ports: [{port: 80}]
+            """, expected: [
+            "bad.yaml:5: status.podIP 10.244.0.5 must equal the first entry of status.podIPs (10.244.0.6)",
+            "bad.yaml:13: spec.clusterIPs[0] (10.96.0.21) must equal spec.clusterIP (10.96.0.20)",
+            "bad.yaml:20: a headless Service (clusterIP: None) must have type ClusterIP, not NodePort",
+        ]),
+        .init(name: "dual-stack on a single-stack plan", yaml: """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: s}
+            spec: {ipFamilyPolicy: RequireDualStack, ports: [{port: 80}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: t}
+            spec: {ipFamilies: [IPv6], ports: [{port: 80}]}
+            """, expected: [
+            "bad.yaml:1: Service \"s\" requires dual-stack, but only IPv4 service CIDRs are configured",
+            "bad.yaml:6: Service \"t\" asks for IPv6, but no such service CIDR is configured",
+        ]),
+        .init(name: "workload problems", yaml: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-1}
+            ---
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata: {name: web}
+            spec:
+              replicas: 2
+              serviceName: web
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: c, image: c}]}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: d}
+            spec:
+              replicas: -1
+              selector: {matchLabels: {app: other}}
+              template:
+                metadata: {labels: {app: d}}
+            """, expected: [
+            "bad.yaml:20: spec.replicas must not be negative, found -1",
+            "bad.yaml:21: spec.selector.matchLabels must match the labels of spec.template.metadata.labels",
+            "bad.yaml:5: StatefulSet \"web\" creates pod \"web-1\", which is already declared at bad.yaml:1:1",
+        ]),
     ]
 
     @Test(arguments: errorCases)
@@ -255,6 +329,26 @@ import Testing
             """, expected: [
             "w.yaml:1: Endpoints \"lonely\" has no Service of that name in namespace default: it is not mirrored into an EndpointSlice, so DNS never sees it",
             "w.yaml:15: Endpoints \"selected\" is ignored: Service \"selected\" has a selector, so its endpoints come from the matching pods",
+        ]),
+        .init(name: "two pods with one address; FQDN slices", yaml: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: a}
+            status: {podIP: 10.244.3.3}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: b}
+            status: {podIP: 10.244.3.3}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: names}
+            addressType: FQDN
+            endpoints: [{addresses: [db.example.com]}]
+            """, expected: [
+            "w.yaml:14: skipped EndpointSlice \"names\": addressType FQDN is deprecated and CoreDNS ignores such slices",
+            "w.yaml:6: pod \"b\" has address 10.244.3.3, which pod default/a has too",
         ]),
     ]
 
