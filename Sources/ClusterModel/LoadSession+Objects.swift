@@ -351,6 +351,8 @@ extension LoadSession {
         if let node = reader.value(spec, "replicas"), let number = reader.int(node, path: "spec.replicas") {
             if number < 0 {
                 reader.error(node, "spec.replicas must not be negative, found \(number)")
+            } else if number > ManifestLoader.maximumReplicas {
+                reader.error(node, "spec.replicas \(number) is more than kubetape expands (\(ManifestLoader.maximumReplicas))")
             } else {
                 replicas = number
             }

@@ -149,7 +149,7 @@ struct LoadSession {
     static let coreKinds: Set<String> = ["Namespace", "Pod", "Service", "Endpoints"]
     static let workloadKinds: Set<String> = ["Deployment", "ReplicaSet", "StatefulSet"]
 
-    private mutating func readObject(_ mapping: Node.Mapping, reader: ManifestReader) {
+    private mutating func readObject(_ mapping: Node.Mapping, reader: ManifestReader, inList: Bool = false) {
         let location = reader.location(mapping)
         let kind = reader.string(mapping, "kind", path: "kind")
         let apiVersion = reader.string(mapping, "apiVersion", path: "apiVersion")
@@ -171,8 +171,12 @@ struct LoadSession {
                 log.error(location, "a List must have apiVersion v1, found \(apiVersion)")
                 return
             }
+            if inList {
+                log.error(location, "a \(kind) cannot be an item of another list")
+                return
+            }
             for item in reader.mappings(mapping, "items", path: "items") {
-                readObject(item, reader: reader)
+                readObject(item, reader: reader, inList: true)
             }
             return
         }

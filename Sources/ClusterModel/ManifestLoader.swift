@@ -32,6 +32,9 @@ public struct ManifestLoader: Sendable {
         self.options = options
     }
 
+    /// The most pods one Deployment, ReplicaSet or StatefulSet may expand into.
+    public static let maximumReplicas = 10_000
+
     /// File name extensions read when a directory is given.
     public static let manifestExtensions: Set<String> = ["yaml", "yml", "json"]
 

@@ -217,6 +217,23 @@ import Testing
             "bad.yaml:21: spec.selector.matchLabels must match the labels of spec.template.metadata.labels",
             "bad.yaml:5: StatefulSet \"web\" creates pod \"web-1\", which is already declared at bad.yaml:1:1",
         ]),
+        .init(name: "nested list and absurd replicas", yaml: """
+            apiVersion: v1
+            kind: List
+            items:
+            - apiVersion: v1
+              kind: List
+              items: []
+            - apiVersion: apps/v1
+              kind: ReplicaSet
+              metadata: {name: r}
+              spec:
+                replicas: 1000000
+                template: {metadata: {labels: {a: b}}}
+            """, expected: [
+            "bad.yaml:4: a List cannot be an item of another list",
+            "bad.yaml:11: spec.replicas 1000000 is more than kubetape expands (10000)",
+        ]),
     ]
 
     @Test(arguments: errorCases)
