@@ -14,6 +14,21 @@ final class DiagnosticLog {
     func warning(_ location: SourceLocation?, _ message: String) {
         warnings.append(ManifestDiagnostic(.warning, at: location, message))
     }
+
+    /// Puts diagnostics in file order (the order the files were read), then line order; those
+    /// without a location come first (they concern whole paths). The sort is stable.
+    static func ordered(_ diagnostics: [ManifestDiagnostic], files: [String]) -> [ManifestDiagnostic] {
+        var rank: [String: Int] = [:]
+        for file in files where rank[file] == nil { rank[file] = rank.count }
+        func key(_ d: ManifestDiagnostic) -> (Int, Int) {
+            guard let location = d.location else { return (-1, 0) }
+            return (rank[location.file] ?? files.count, location.line)
+        }
+        return diagnostics.enumerated().sorted { a, b in
+            let (ka, kb) = (key(a.element), key(b.element))
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+    }
 }
 
 /// Typed, diagnosing access to the fields of one manifest document.

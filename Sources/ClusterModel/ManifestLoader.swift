@@ -70,10 +70,12 @@ public struct ManifestLoader: Sendable {
         for source in sources {
             session.read(yaml: source.text, file: source.file)
         }
-        let cluster = session.finish()
+        var cluster = session.finish()
+        let files = sources.map(\.file)
         if !log.errors.isEmpty {
-            throw ManifestError(diagnostics: log.errors)
+            throw ManifestError(diagnostics: DiagnosticLog.ordered(log.errors, files: files))
         }
+        cluster.warnings = DiagnosticLog.ordered(cluster.warnings, files: files)
         return cluster
     }
 

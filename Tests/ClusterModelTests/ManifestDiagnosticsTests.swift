@@ -80,12 +80,12 @@ import Testing
               selector: [app]
             """, expected: [
             "bad.yaml:6: metadata.labels.version must be a string, found the number 2 (quote it)",
-            "bad.yaml:18: spec.selector must be a mapping, found a list",
             "bad.yaml:10: spec.ports[].port must be an integer, found \"abc\"",
             "bad.yaml:13: targetPort \"8443\" is a quoted number: write the port number unquoted, or name a container port",
             "bad.yaml:15: spec.ports[].port must be between 1 and 65535, found 70000",
             "bad.yaml:16: every port of a Service with several ports needs a name",
             "bad.yaml:17: spec.publishNotReadyAddresses must be true or false, found \"yes\"",
+            "bad.yaml:18: spec.selector must be a mapping, found a list",
         ]),
         .init(name: "pod field errors", yaml: """
             apiVersion: v1
@@ -105,9 +105,9 @@ import Testing
               phase: Runing
               podIP: 10.244.0.300
             """, expected: [
+            "bad.yaml:6: spec.dnsPolicy \"ClusterFirstish\" is not one of \"ClusterFirst\", \"ClusterFirstWithHostNet\", \"Default\", \"None\"",
             "bad.yaml:10: spec.containers[].ports[].containerPort must be an integer, found \"http\"",
             "bad.yaml:12: spec.containers[].ports[].protocol \"QUIC\" is not one of \"TCP\", \"UDP\", \"SCTP\"",
-            "bad.yaml:6: spec.dnsPolicy \"ClusterFirstish\" is not one of \"ClusterFirst\", \"ClusterFirstWithHostNet\", \"Default\", \"None\"",
             "bad.yaml:15: status.phase \"Runing\" is not one of \"Pending\", \"Running\", \"Succeeded\", \"Failed\", \"Unknown\"",
             "bad.yaml:16: status.podIP \"10.244.0.300\" is not an IPv4 or IPv6 address",
         ]),
@@ -213,9 +213,9 @@ import Testing
               template:
                 metadata: {labels: {app: d}}
             """, expected: [
+            "bad.yaml:5: StatefulSet \"web\" creates pod \"web-1\", which is already declared at bad.yaml:1:1",
             "bad.yaml:20: spec.replicas must not be negative, found -1",
             "bad.yaml:21: spec.selector.matchLabels must match the labels of spec.template.metadata.labels",
-            "bad.yaml:5: StatefulSet \"web\" creates pod \"web-1\", which is already declared at bad.yaml:1:1",
         ]),
         .init(name: "nested list and absurd replicas", yaml: """
             apiVersion: v1
@@ -303,8 +303,8 @@ import Testing
             spec: {hostNetwork: true}
             status: {podIP: 172.18.0.2}
             """, expected: [
-            "w.yaml:6: pod \"p\" has address 192.168.5.5, outside the pod CIDRs 10.244.0.0/16",
             "w.yaml:1: Service \"a\" has cluster IP 172.20.0.10, outside the service CIDRs 10.96.0.0/12",
+            "w.yaml:6: pod \"p\" has address 192.168.5.5, outside the pod CIDRs 10.244.0.0/16",
         ]),
         .init(name: "slice naming no Service", yaml: """
             apiVersion: discovery.k8s.io/v1
@@ -364,8 +364,8 @@ import Testing
             addressType: FQDN
             endpoints: [{addresses: [db.example.com]}]
             """, expected: [
-            "w.yaml:14: skipped EndpointSlice \"names\": addressType FQDN is deprecated and CoreDNS ignores such slices",
             "w.yaml:6: pod \"b\" has address 10.244.3.3, which pod default/a has too",
+            "w.yaml:14: skipped EndpointSlice \"names\": addressType FQDN is deprecated and CoreDNS ignores such slices",
         ]),
     ]
 
