@@ -54,7 +54,7 @@ public enum TransportProtocol: String, Hashable, Sendable, CaseIterable {
 }
 
 /// `pod.status.phase`.
-public enum PodPhase: String, Hashable, Sendable {
+public enum PodPhase: String, Hashable, Sendable, CaseIterable {
     case pending = "Pending"
     case running = "Running"
     case succeeded = "Succeeded"
@@ -63,7 +63,7 @@ public enum PodPhase: String, Hashable, Sendable {
 }
 
 /// `pod.spec.dnsPolicy`.
-public enum DNSPolicy: String, Hashable, Sendable {
+public enum DNSPolicy: String, Hashable, Sendable, CaseIterable {
     case clusterFirst = "ClusterFirst"
     case clusterFirstWithHostNet = "ClusterFirstWithHostNet"
     case `default` = "Default"
@@ -159,7 +159,7 @@ public struct ServicePort: Hashable, Sendable {
 }
 
 /// `spec.type`.
-public enum ServiceType: String, Hashable, Sendable {
+public enum ServiceType: String, Hashable, Sendable, CaseIterable {
     case clusterIP = "ClusterIP"
     case nodePort = "NodePort"
     case loadBalancer = "LoadBalancer"
@@ -199,7 +199,7 @@ public struct Service: Hashable, Sendable {
 }
 
 /// IPv4 or IPv6, as `ipFamilies` and EndpointSlice `addressType` say.
-public enum IPFamily: String, Hashable, Sendable {
+public enum IPFamily: String, Hashable, Sendable, CaseIterable {
     case ipv4 = "IPv4"
     case ipv6 = "IPv6"
 }

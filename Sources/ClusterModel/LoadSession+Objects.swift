@@ -1,27 +1,6 @@
 import DNSWire
 import Yams
 
-extension PodPhase: CaseIterable {
-    public static let allCases: [PodPhase] = [.pending, .running, .succeeded, .failed, .unknown]
-}
-
-extension DNSPolicy: CaseIterable {
-    public static let allCases: [DNSPolicy] = [.clusterFirst, .clusterFirstWithHostNet, .default, .none]
-}
-
-extension ServiceType: CaseIterable {
-    public static let allCases: [ServiceType] = [.clusterIP, .nodePort, .loadBalancer, .externalName]
-}
-
-extension IPFamily: CaseIterable {
-    public static let allCases: [IPFamily] = [.ipv4, .ipv6]
-}
-
-extension IPAddress {
-    /// The address family.
-    public var family: IPFamily { isIPv4 ? .ipv4 : .ipv6 }
-}
-
 /// Decoding of the individual kinds.
 extension LoadSession {
     /// Reads `spec` of a Pod or of a pod template into `pod`.

@@ -6,6 +6,7 @@ public struct ManifestError: Error, CustomStringConvertible, Hashable, Sendable 
     /// The errors, in file order and then line order within a file.
     public var diagnostics: [ManifestDiagnostic]
 
+    /// An error carrying these diagnostics.
     public init(diagnostics: [ManifestDiagnostic]) {
         self.diagnostics = diagnostics
     }

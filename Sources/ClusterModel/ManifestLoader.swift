@@ -20,14 +20,17 @@ public struct ManifestLoader: Sendable {
         /// Seed of the generator behind Deployment/ReplicaSet pod names; same seed, same names.
         public var seed: UInt64
 
+        /// The defaults: `10.244.0.0/16` pods, `10.96.0.0/12` services, DNS at `10.96.0.10`, seed 1.
         public init(network: NetworkPlan = NetworkPlan(), seed: UInt64 = 1) {
             self.network = network
             self.seed = seed
         }
     }
 
+    /// The address plan and seed this loader uses.
     public var options: Options
 
+    /// A loader with the given options.
     public init(options: Options = Options()) {
         self.options = options
     }
