@@ -15,19 +15,22 @@ struct DNSStream {
     }
 
     private var decoder = DNSTCPFrameDecoder()
-    /// (stream offset just past the chunk, frame, time), oldest first.
-    private var chunks: [(end: Int, frame: Int, time: Int64)] = []
+    /// (stream offset just past the chunk, frame that carried it, frame and time in which it was
+    /// delivered in order), oldest first.
+    private var chunks: [(end: Int, frame: Int, deliveredIn: Int, time: Int64)] = []
     private var appended = 0
     private var resyncing = false
 
-    mutating func append(_ bytes: ArraySlice<UInt8>, frame: Int, time: Int64) {
+    /// Appends in-order octets carried by `frame` and delivered while `deliveredIn` was processed
+    /// (later than `frame` when the segment waited for a hole to fill).
+    mutating func append(_ bytes: ArraySlice<UInt8>, frame: Int, deliveredIn: Int, time: Int64) {
         if resyncing {
             resyncing = false
             reset()
         }
         decoder.append(bytes)
         appended += bytes.count
-        chunks.append((appended, frame, time))
+        chunks.append((appended, frame, max(frame, deliveredIn), time))
     }
 
     /// Octets were lost: whatever is buffered cannot be framed any more.
@@ -61,6 +64,9 @@ struct DNSStream {
         guard let frame else { return nil }
         let end = decoder.consumedOctets
         var frames: [Int] = []
+        // The message takes the latest frame among the segments that carried it, as tshark
+        // numbers reassembled PDUs (tshark does not hold out-of-order segments back, so a
+        // segment that waited for a hole keeps its own frame).
         var last = (frame: 0, time: Int64(0))
         var dropCount = 0
         for (index, chunk) in chunks.enumerated() {
@@ -68,12 +74,13 @@ struct DNSStream {
                 dropCount = index + 1
                 continue
             }
-            if frames.last != chunk.frame { frames.append(chunk.frame) }
-            last = (chunk.frame, chunk.time)
+            if !frames.contains(chunk.frame) { frames.append(chunk.frame) }
+            if chunk.frame > last.frame { last = (chunk.frame, chunk.time) }
             if chunk.end >= end {
                 break
             }
         }
+        frames.sort()
         if dropCount > 0 { chunks.removeFirst(dropCount) }
         return Message(bytes: frame, frames: frames, frame: last.frame, time: last.time)
     }

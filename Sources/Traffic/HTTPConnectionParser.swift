@@ -89,21 +89,18 @@ final class HTTPConnectionParser {
         switch chunk {
         case .gap(let octets, let frame, _):
             // The message in flight lost octets: drop it and resynchronise on the next message.
+            _ = (octets, frame)
             if fromClient {
-                if request != nil {
-                    emit(.error(TrafficError(.streamGap, frame: frame, "HTTP request \(client) → \(server) lost \(octets) octets; it is dropped")))
-                }
                 request = nil
                 requestChannel = nil
                 clientNeedsResync = true
             } else {
-                if response != nil {
-                    emit(.error(TrafficError(.streamGap, frame: frame, "HTTP response \(server) → \(client) lost \(octets) octets; it is dropped")))
-                }
                 response = nil
                 responseChannel = nil
                 serverNeedsResync = true
             }
+        case .end(let frame, let time):
+            if !fromClient { serverClosed(frame: frame, time: time, emit: emit) }
         case .data(let bytes, let frame, let time):
             if fromClient {
                 feedRequest(bytes, frame: frame, time: time, emit: emit)
@@ -238,17 +235,25 @@ final class HTTPConnectionParser {
         }
     }
 
+    /// The server's side ended (FIN): a response delimited by the close completes in this frame.
+    private func serverClosed(frame: Int, time: Int64, emit: (Output) -> Void) {
+        guard !upgraded, let channel = responseChannel else { return }
+        responseChannel = nil
+        guard response != nil else { return }
+        if response?.frames.last != frame { response?.frames.append(frame) }
+        do {
+            _ = try channel.finish()
+            try readResponses(channel, frame: frame, time: time, emit: emit)
+        } catch {
+            emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response \(server) → \(client) ended early: \(error)")))
+        }
+        response = nil
+    }
+
     /// The connection ended: a response read until close completes, and requests that were never
     /// answered come out as exchanges without a response.
     func finish(frame: Int, time: Int64, emit: (Output) -> Void) {
-        if !upgraded, let channel = responseChannel, response != nil {
-            do {
-                _ = try channel.finish()
-                try readResponses(channel, frame: response?.frames.last ?? frame, time: time, emit: emit)
-            } catch {
-                emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response \(server) → \(client) ended early: \(error)")))
-            }
-        }
+        serverClosed(frame: frame, time: time, emit: emit)
         for (index, request) in requestsAwaitingResponse.enumerated() {
             let frames = index < requestFrames.count ? requestFrames[index] : [request.frame]
             emit(.exchange(HTTPExchange(client: client, server: server, request: request, response: nil), frames: frames))

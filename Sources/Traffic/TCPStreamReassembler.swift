@@ -5,6 +5,8 @@ enum StreamChunk {
     /// `octets` octets were never captured; the stream continues after them. `frame` is the
     /// frame that revealed the gap.
     case gap(octets: Int, frame: Int, time: Int64)
+    /// The sender's FIN was reached in sequence: no more octets will come this way.
+    case end(frame: Int, time: Int64)
 }
 
 /// Reassembles one direction of a TCP connection into in-order octets.
@@ -64,7 +66,7 @@ struct TCPStreamReassembler {
         while pendingOctets > bufferLimit, !pending.isEmpty {
             skipToFirstPending(out: &out)
         }
-        checkFIN()
+        checkFIN(frame: frame, time: time, out: &out)
     }
 
     /// The peer acknowledged up to `ack`: octets before it that were never captured are a gap.
@@ -84,7 +86,7 @@ struct TCPStreamReassembler {
             nextSeq = end
             drain(out: &out)
         }
-        checkFIN()
+        checkFIN(frame: frame, time: time, out: &out)
     }
 
     /// Ends the stream (RST, eviction or end of capture): buffered segments are delivered with
@@ -160,9 +162,10 @@ struct TCPStreamReassembler {
         drain(out: &out)
     }
 
-    private mutating func checkFIN() {
-        if let fin = finSeq, let next = nextSeq, Self.distance(from: fin, to: next) >= 0, pending.isEmpty {
+    private mutating func checkFIN(frame: Int, time: Int64, out: inout [StreamChunk]) {
+        if !isClosed, let fin = finSeq, let next = nextSeq, Self.distance(from: fin, to: next) >= 0, pending.isEmpty {
             isClosed = true
+            out.append(.end(frame: frame, time: time))
         }
     }
 }

@@ -325,6 +325,9 @@ public final class TrafficDecoder {
             }
             connectionSerial += 1
             let created = TCPConnection(key: key, serial: connectionSerial, time: time, frame: frame)
+            if configuration.dnsPorts.contains(sport) || configuration.dnsPorts.contains(dport) {
+                created.mode = .dns  // known before any data: a gap at the start is reported too
+            }
             connections[key] = created
             connection = created
         }
@@ -351,7 +354,7 @@ public final class TrafficDecoder {
             } else {
                 connection.lowerToUpper.acknowledged(ack, frame: frame, time: time, out: &chunksB)
             }
-            deliver(connection, fromLower: !fromLower, chunksB, emit)
+            deliver(connection, fromLower: !fromLower, chunksB, currentFrame: frame, currentTime: time, emit)
         }
         let wireLength = ip.wireLength - headerLength
         if fromLower {
@@ -359,7 +362,7 @@ public final class TrafficDecoder {
         } else {
             connection.upperToLower.receive(seq: seq, syn: syn, fin: fin, payload: payload, wireLength: wireLength, frame: frame, time: time, bufferLimit: configuration.limits.maxStreamBufferOctets, out: &chunksA)
         }
-        deliver(connection, fromLower: fromLower, chunksA, emit)
+        deliver(connection, fromLower: fromLower, chunksA, currentFrame: frame, currentTime: time, emit)
         if rst {
             close(connection, frame: frame, time: time, emit)
             connections[key] = nil
@@ -391,10 +394,10 @@ public final class TrafficDecoder {
         guard connection.mode != .ignored else { return }
         chunksA.removeAll(keepingCapacity: true)
         connection.lowerToUpper.flush(out: &chunksA)
-        deliver(connection, fromLower: true, chunksA, emit)
+        deliver(connection, fromLower: true, chunksA, currentFrame: frame, currentTime: time, emit)
         chunksA.removeAll(keepingCapacity: true)
         connection.upperToLower.flush(out: &chunksA)
-        deliver(connection, fromLower: false, chunksA, emit)
+        deliver(connection, fromLower: false, chunksA, currentFrame: frame, currentTime: time, emit)
         if let http = connection.http {
             http.finish(frame: frame, time: time) { self.httpOutput($0, connection: connection, emit) }
             connection.http = nil
@@ -402,7 +405,7 @@ public final class TrafficDecoder {
         connection.mode = .ignored
     }
 
-    private func deliver(_ connection: TCPConnection, fromLower: Bool, _ chunks: [StreamChunk], _ emit: (Output) -> Void) {
+    private func deliver(_ connection: TCPConnection, fromLower: Bool, _ chunks: [StreamChunk], currentFrame: Int, currentTime: Int64, _ emit: (Output) -> Void) {
         for chunk in chunks {
             if connection.mode == .undecided {
                 guard case .data(let bytes, _, _) = chunk else { continue }
@@ -419,10 +422,16 @@ public final class TrafficDecoder {
                 return
             case .dns:
                 switch chunk {
+                case .end:
+                    break
                 case .gap:
                     if fromLower { connection.dnsFromLower.gap() } else { connection.dnsFromUpper.gap() }
                 case .data(let bytes, let frame, let time):
-                    if fromLower { connection.dnsFromLower.append(bytes, frame: frame, time: time) } else { connection.dnsFromUpper.append(bytes, frame: frame, time: time) }
+                    if fromLower {
+                        connection.dnsFromLower.append(bytes, frame: frame, deliveredIn: currentFrame, time: time)
+                    } else {
+                        connection.dnsFromUpper.append(bytes, frame: frame, deliveredIn: currentFrame, time: time)
+                    }
                     while true {
                         let message: DNSStream.Message?
                         do {
