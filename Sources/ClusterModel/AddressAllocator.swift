@@ -1,4 +1,5 @@
 import DNSWire
+
 /// Hands out free addresses from CIDRs in ascending order, as a stand-in for the pod IPAM and the
 /// service IP allocator: deterministic, skipping the network address, IPv4 addresses ending in .0
 /// or .255, taken addresses and reserved ones.
@@ -15,7 +16,10 @@ struct AddressAllocator {
         let limit: UInt64 = hostBits >= 64 ? .max : (cidr.address.isIPv4 ? (UInt64(1) << UInt64(hostBits)) - 1 : UInt64(1) << UInt64(hostBits))
         var probes: UInt64 = 0
         while offset < limit, probes < Self.maximumProbes {
-            defer { offset += 1; probes += 1 }
+            defer {
+                offset += 1
+                probes += 1
+            }
             guard let candidate = Self.address(in: cidr, offset: offset) else { return nil }
             if case .v4(let v4) = candidate, v4.value & 0xff == 0 || v4.value & 0xff == 0xff { continue }
             if taken.contains(candidate) || reserved.contains(candidate) { continue }

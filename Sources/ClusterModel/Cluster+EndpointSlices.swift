@@ -1,4 +1,5 @@
 import DNSWire
+
 /// The EndpointSlice controller (pkg/controller/endpointslice) as kubetape runs it over `Cluster`.
 extension Cluster {
     /// The most endpoints the controller puts in one slice (`--max-endpoints-per-slice` default).
@@ -38,7 +39,9 @@ extension Cluster {
             let selected = pods.filter { $0.meta.namespace == namespace && Self.matches(selector, $0.meta.labels) }
             if selected.isEmpty {
                 let text = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                warnings.append(ManifestDiagnostic(.warning, at: service.meta.source, "the selector \(text) of Service \"\(service.meta.name)\" matches no pod in namespace \(namespace)"))
+                warnings.append(
+                    ManifestDiagnostic(
+                        .warning, at: service.meta.source, "the selector \(text) of Service \"\(service.meta.name)\" matches no pod in namespace \(namespace)"))
             }
             var families = service.ipFamilies
             if families.isEmpty {
@@ -52,14 +55,20 @@ extension Cluster {
                 var groups: [(ports: [EndpointPort], endpoints: [Endpoint])] = []
                 for pod in selected {
                     guard pod.phase != .succeeded, pod.phase != .failed,
-                          let address = pod.ips.first(where: { $0.family == family })
+                        let address = pod.ips.first(where: { $0.family == family })
                     else { continue }
                     var ports: [EndpointPort] = []
                     for servicePort in service.ports {
                         if let number = Self.resolve(servicePort, on: pod) {
                             ports.append(EndpointPort(name: servicePort.name, port: number, transport: servicePort.transport))
-                        } else if case .name(let name) = servicePort.targetPort, reportedPorts.insert("\(pod.meta.name)/\(name)/\(servicePort.transport.rawValue)").inserted {
-                            warnings.append(ManifestDiagnostic(.warning, at: service.meta.source, "targetPort \"\(name)\" of Service \"\(service.meta.name)\" names no \(servicePort.transport.rawValue) container port of pod \"\(pod.meta.name)\"; the pod is published without that port"))
+                        } else if case .name(let name) = servicePort.targetPort,
+                            reportedPorts.insert("\(pod.meta.name)/\(name)/\(servicePort.transport.rawValue)").inserted
+                        {
+                            warnings.append(
+                                ManifestDiagnostic(
+                                    .warning, at: service.meta.source,
+                                    "targetPort \"\(name)\" of Service \"\(service.meta.name)\" names no \(servicePort.transport.rawValue) container port of pod \"\(pod.meta.name)\"; the pod is published without that port"
+                                ))
                         }
                     }
                     let hostname: String? = if let name = pod.hostname, !name.isEmpty, pod.subdomain == service.meta.name { name } else { nil }
@@ -90,9 +99,10 @@ extension Cluster {
                         labels[EndpointSlice.managedByLabel] = "endpointslice-controller.k8s.io"
                         let suffix = KubernetesNameGenerator.stableSuffix(for: "derived/\(namespace)/\(service.meta.name)/\(family.rawValue)/\(index)")
                         index += 1
-                        slices.append(EndpointSlice(
-                            meta: ObjectMeta(name: "\(service.meta.name)-\(suffix)", namespace: namespace, labels: labels, source: nil),
-                            serviceName: service.meta.name, addressType: family, endpoints: chunk, ports: group.ports, origin: .derived))
+                        slices.append(
+                            EndpointSlice(
+                                meta: ObjectMeta(name: "\(service.meta.name)-\(suffix)", namespace: namespace, labels: labels, source: nil),
+                                serviceName: service.meta.name, addressType: family, endpoints: chunk, ports: group.ports, origin: .derived))
                         start += Self.maxEndpointsPerSlice
                     } while start < group.endpoints.count
                 }

@@ -24,7 +24,8 @@ public struct ObjectMeta: Hashable, Sendable {
     /// Where the object was declared; `nil` for objects kubetape derived itself.
     public var source: SourceLocation?
 
-    public init(name: String, namespace: String = "default", labels: [String: String] = [:], annotations: [String: String] = [:], source: SourceLocation? = nil) {
+    public init(name: String, namespace: String = "default", labels: [String: String] = [:], annotations: [String: String] = [:], source: SourceLocation? = nil)
+    {
         self.name = name
         self.namespace = namespace
         self.labels = labels
@@ -117,7 +118,11 @@ public struct Pod: Hashable, Sendable {
     public var containerPorts: [ContainerPort]
     public var nodeName: String?
 
-    public init(meta: ObjectMeta, ips: [IPAddress] = [], phase: PodPhase = .running, ready: Bool = true, terminating: Bool = false, hostname: String? = nil, subdomain: String? = nil, hostNetwork: Bool = false, setHostnameAsFQDN: Bool = false, dnsPolicy: DNSPolicy = .clusterFirst, dnsConfig: PodDNSConfig? = nil, containerPorts: [ContainerPort] = [], nodeName: String? = nil) {
+    public init(
+        meta: ObjectMeta, ips: [IPAddress] = [], phase: PodPhase = .running, ready: Bool = true, terminating: Bool = false, hostname: String? = nil,
+        subdomain: String? = nil, hostNetwork: Bool = false, setHostnameAsFQDN: Bool = false, dnsPolicy: DNSPolicy = .clusterFirst,
+        dnsConfig: PodDNSConfig? = nil, containerPorts: [ContainerPort] = [], nodeName: String? = nil
+    ) {
         self.meta = meta
         self.ips = ips
         self.phase = phase
@@ -184,7 +189,11 @@ public struct Service: Hashable, Sendable {
     /// `spec.ipFamilies`; empty means "as the addresses say".
     public var ipFamilies: [IPFamily]
 
-    public init(meta: ObjectMeta, type: ServiceType = .clusterIP, clusterIPs: [IPAddress] = [], isHeadless: Bool = false, externalName: String? = nil, selector: [String: String]? = nil, ports: [ServicePort] = [], publishNotReadyAddresses: Bool = false, sessionAffinityClientIP: Bool = false, ipFamilies: [IPFamily] = []) {
+    public init(
+        meta: ObjectMeta, type: ServiceType = .clusterIP, clusterIPs: [IPAddress] = [], isHeadless: Bool = false, externalName: String? = nil,
+        selector: [String: String]? = nil, ports: [ServicePort] = [], publishNotReadyAddresses: Bool = false, sessionAffinityClientIP: Bool = false,
+        ipFamilies: [IPFamily] = []
+    ) {
         self.meta = meta
         self.type = type
         self.clusterIPs = clusterIPs
@@ -306,7 +315,10 @@ public struct Cluster: Hashable, Sendable {
     /// Warnings collected while loading (errors are thrown instead).
     public var warnings: [ManifestDiagnostic]
 
-    public init(namespaces: Set<String> = [], pods: [Pod] = [], services: [Service] = [], endpointSlices: [EndpointSlice] = [], network: NetworkPlan = NetworkPlan(), warnings: [ManifestDiagnostic] = []) {
+    public init(
+        namespaces: Set<String> = [], pods: [Pod] = [], services: [Service] = [], endpointSlices: [EndpointSlice] = [], network: NetworkPlan = NetworkPlan(),
+        warnings: [ManifestDiagnostic] = []
+    ) {
         self.namespaces = namespaces
         self.pods = pods
         self.services = services
@@ -322,7 +334,8 @@ public struct NetworkPlan: Hashable, Sendable {
     public var serviceCIDRs: [CIDR]
     public var dnsServiceIP: IPAddress
 
-    public init(podCIDRs: [CIDR] = [CIDR("10.244.0.0/16")!], serviceCIDRs: [CIDR] = [CIDR("10.96.0.0/12")!], dnsServiceIP: IPAddress = IPAddress("10.96.0.10")!) {
+    public init(podCIDRs: [CIDR] = [CIDR("10.244.0.0/16")!], serviceCIDRs: [CIDR] = [CIDR("10.96.0.0/12")!], dnsServiceIP: IPAddress = IPAddress("10.96.0.10")!)
+    {
         self.podCIDRs = podCIDRs
         self.serviceCIDRs = serviceCIDRs
         self.dnsServiceIP = dnsServiceIP

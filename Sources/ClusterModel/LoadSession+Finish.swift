@@ -1,4 +1,5 @@
 import DNSWire
+
 /// What the cluster's controllers do once every object is read: pods from workloads, namespaces,
 /// addresses, mirrored and derived EndpointSlices.
 extension LoadSession {
@@ -14,11 +15,17 @@ extension LoadSession {
         cluster.endpointSlices = slices
         for slice in slices {
             guard let serviceName = slice.serviceName else {
-                log.warning(slice.meta.source, "EndpointSlice \"\(slice.meta.name)\" has no \(EndpointSlice.serviceNameLabel) label: CoreDNS ties it to no Service (its addresses still count for PTR)")
+                log.warning(
+                    slice.meta.source,
+                    "EndpointSlice \"\(slice.meta.name)\" has no \(EndpointSlice.serviceNameLabel) label: CoreDNS ties it to no Service (its addresses still count for PTR)"
+                )
                 continue
             }
             if !cluster.services.contains(where: { $0.meta.namespace == slice.meta.namespace && $0.meta.name == serviceName }) {
-                log.warning(slice.meta.source, "EndpointSlice \"\(slice.meta.name)\" names Service \"\(serviceName)\", which does not exist in namespace \(slice.meta.namespace) (its addresses still count for PTR)")
+                log.warning(
+                    slice.meta.source,
+                    "EndpointSlice \"\(slice.meta.name)\" names Service \"\(serviceName)\", which does not exist in namespace \(slice.meta.namespace) (its addresses still count for PTR)"
+                )
             }
         }
         cluster.endpointSlices.append(contentsOf: mirroredSlices(services: cluster.services))
@@ -52,7 +59,9 @@ extension LoadSession {
                 guard !pod.hostNetwork else { continue }
                 allocator.taken.insert(ip)
                 if !podCIDRs.contains(where: { $0.contains(ip) }) {
-                    log.warning(pod.meta.source, "pod \"\(pod.meta.name)\" has address \(ip), outside the pod CIDRs \(podCIDRs.map(\.description).joined(separator: ", "))")
+                    log.warning(
+                        pod.meta.source,
+                        "pod \"\(pod.meta.name)\" has address \(ip), outside the pod CIDRs \(podCIDRs.map(\.description).joined(separator: ", "))")
                 }
                 if let other = owner[ip], pod.phase != .succeeded, pod.phase != .failed {
                     log.warning(pod.meta.source, "pod \"\(pod.meta.name)\" has address \(ip), which pod \(other) has too")
@@ -87,7 +96,10 @@ extension LoadSession {
             for ip in service.clusterIPs {
                 allocator.taken.insert(ip)
                 if !network.serviceCIDRs.contains(where: { $0.contains(ip) }) {
-                    log.warning(service.meta.source, "Service \"\(service.meta.name)\" has cluster IP \(ip), outside the service CIDRs \(network.serviceCIDRs.map(\.description).joined(separator: ", "))")
+                    log.warning(
+                        service.meta.source,
+                        "Service \"\(service.meta.name)\" has cluster IP \(ip), outside the service CIDRs \(network.serviceCIDRs.map(\.description).joined(separator: ", "))"
+                    )
                 }
                 if let other = owner[ip] {
                     log.warning(service.meta.source, "Service \"\(service.meta.name)\" has cluster IP \(ip), which Service \(other) has too")
@@ -109,7 +121,8 @@ extension LoadSession {
             if !service.clusterIPs.isEmpty {
                 families = service.clusterIPs.map(\.family)
                 if (pending.familyPolicy == .preferDualStack || pending.familyPolicy == .requireDualStack) && families.count == 1,
-                   let other = clusterFamilies.first(where: { $0 != families[0] }) {
+                    let other = clusterFamilies.first(where: { $0 != families[0] })
+                {
                     families.append(other)
                 }
             } else if pending.explicitFamilies {
@@ -119,7 +132,10 @@ extension LoadSession {
                 let policy = pending.familyPolicy ?? (service.isHeadless && service.selector == nil ? .requireDualStack : .singleStack)
                 families = policy == .singleStack ? Array(clusterFamilies.prefix(1)) : clusterFamilies
                 if pending.familyPolicy == .requireDualStack, clusterFamilies.count < 2 {
-                    log.error(location, "Service \"\(service.meta.name)\" requires dual-stack, but only \(clusterFamilies.map(\.rawValue).joined(separator: ", ")) service CIDRs are configured")
+                    log.error(
+                        location,
+                        "Service \"\(service.meta.name)\" requires dual-stack, but only \(clusterFamilies.map(\.rawValue).joined(separator: ", ")) service CIDRs are configured"
+                    )
                 }
             }
             let missing = families.filter { !clusterFamilies.contains($0) }
@@ -127,7 +143,9 @@ extension LoadSession {
                 if pending.familyPolicy == .preferDualStack {
                     families.removeAll { missing.contains($0) }
                 } else {
-                    log.error(location, "Service \"\(service.meta.name)\" asks for \(missing.map(\.rawValue).joined(separator: ", ")), but no such service CIDR is configured")
+                    log.error(
+                        location,
+                        "Service \"\(service.meta.name)\" asks for \(missing.map(\.rawValue).joined(separator: ", ")), but no such service CIDR is configured")
                 }
             }
             service.ipFamilies = families
@@ -169,11 +187,16 @@ extension LoadSession {
             let meta = object.meta
             if meta.labels["endpointslice.kubernetes.io/skip-mirror"] == "true" { continue }
             guard let service = services.first(where: { $0.meta.namespace == meta.namespace && $0.meta.name == meta.name }) else {
-                log.warning(meta.source, "Endpoints \"\(meta.name)\" has no Service of that name in namespace \(meta.namespace): it is not mirrored into an EndpointSlice, so DNS never sees it")
+                log.warning(
+                    meta.source,
+                    "Endpoints \"\(meta.name)\" has no Service of that name in namespace \(meta.namespace): it is not mirrored into an EndpointSlice, so DNS never sees it"
+                )
                 continue
             }
             guard service.selector == nil else {
-                log.warning(meta.source, "Endpoints \"\(meta.name)\" is ignored: Service \"\(service.meta.name)\" has a selector, so its endpoints come from the matching pods")
+                log.warning(
+                    meta.source,
+                    "Endpoints \"\(meta.name)\" is ignored: Service \"\(service.meta.name)\" has a selector, so its endpoints come from the matching pods")
                 continue
             }
             var index = 0
@@ -181,7 +204,8 @@ extension LoadSession {
                 let all = subset.ready.map { ($0, true) } + subset.notReady.map { ($0, false) }
                 for family in IPFamily.allCases {
                     let endpoints = all.filter { $0.0.ip.family == family }.map { address, ready in
-                        Endpoint(addresses: [address.ip], ready: ready, hostname: address.hostname, targetPodName: address.targetPodName, nodeName: address.nodeName)
+                        Endpoint(
+                            addresses: [address.ip], ready: ready, hostname: address.hostname, targetPodName: address.targetPodName, nodeName: address.nodeName)
                     }
                     guard !endpoints.isEmpty else { continue }
                     var labels = meta.labels
@@ -189,9 +213,10 @@ extension LoadSession {
                     labels[EndpointSlice.managedByLabel] = "endpointslicemirroring-controller.k8s.io"
                     let suffix = KubernetesNameGenerator.stableSuffix(for: "mirror/\(meta.namespace)/\(meta.name)/\(index)")
                     index += 1
-                    result.append(EndpointSlice(
-                        meta: ObjectMeta(name: "\(meta.name)-\(suffix)", namespace: meta.namespace, labels: labels, source: meta.source),
-                        serviceName: service.meta.name, addressType: family, endpoints: endpoints, ports: subset.ports, origin: .mirroredEndpoints))
+                    result.append(
+                        EndpointSlice(
+                            meta: ObjectMeta(name: "\(meta.name)-\(suffix)", namespace: meta.namespace, labels: labels, source: meta.source),
+                            serviceName: service.meta.name, addressType: family, endpoints: endpoints, ports: subset.ports, origin: .mirroredEndpoints))
                 }
             }
         }

@@ -117,7 +117,10 @@ extension LoadSession {
         var clusterIPsSayNone = false
         for node in reader.sequence(spec, "clusterIPs", path: "spec.clusterIPs") {
             guard let text = reader.string(node, path: "spec.clusterIPs[]") else { continue }
-            if text == "None" { clusterIPsSayNone = true; continue }
+            if text == "None" {
+                clusterIPsSayNone = true
+                continue
+            }
             if let ip = reader.ip(node, path: "spec.clusterIPs[]") { clusterIPs.append(ip) }
         }
         if clusterIPsSayNone { headless = true }
@@ -148,7 +151,9 @@ extension LoadSession {
             reader.error(reader.value(spec, "ipFamilies"), "spec.ipFamilies lists at most IPv4 and IPv6, each once")
         }
         if !clusterIPs.isEmpty, !families.isEmpty, families.count < clusterIPs.count || zip(families, clusterIPs).contains(where: { $0 != $1.family }) {
-            reader.error(reader.value(spec, "ipFamilies"), "spec.ipFamilies \(families.map(\.rawValue)) does not match the families of spec.clusterIPs \(clusterIPs.map(\.description))")
+            reader.error(
+                reader.value(spec, "ipFamilies"),
+                "spec.ipFamilies \(families.map(\.rawValue)) does not match the families of spec.clusterIPs \(clusterIPs.map(\.description))")
         }
         let policy = reader.enumeration(spec, "ipFamilyPolicy", path: "spec.ipFamilyPolicy", as: FamilyPolicy.self)
         if policy == .singleStack, families.count > 1 || clusterIPs.count > 1 {
@@ -164,7 +169,8 @@ extension LoadSession {
                 log.error(reader.location(spec.map { .mapping($0) }) ?? meta.source, "an ExternalName Service needs spec.externalName")
             }
             if headless || !clusterIPs.isEmpty {
-                reader.error(reader.value(spec, "clusterIP") ?? reader.value(spec, "clusterIPs"), "an ExternalName Service has no cluster IP: remove spec.clusterIP")
+                reader.error(
+                    reader.value(spec, "clusterIP") ?? reader.value(spec, "clusterIPs"), "an ExternalName Service has no cluster IP: remove spec.clusterIP")
             }
             service.clusterIPs = []
             service.isHeadless = false
@@ -246,8 +252,10 @@ extension LoadSession {
                         reader.error(reader.value(entry, "hostname"), "hostname \"\(hostname)\" is invalid: \(problem)")
                     }
                     let targetRef = reader.mapping(entry, "targetRef", path: "subsets[].\(key)[].targetRef")
-                    let targetPod = reader.string(targetRef, "kind", path: "targetRef.kind") == "Pod" ? reader.string(targetRef, "name", path: "targetRef.name") : nil
-                    return EndpointsObject.Address(ip: ip, hostname: hostname, nodeName: reader.string(entry, "nodeName", path: "subsets[].\(key)[].nodeName"), targetPodName: targetPod)
+                    let targetPod =
+                        reader.string(targetRef, "kind", path: "targetRef.kind") == "Pod" ? reader.string(targetRef, "name", path: "targetRef.name") : nil
+                    return EndpointsObject.Address(
+                        ip: ip, hostname: hostname, nodeName: reader.string(entry, "nodeName", path: "subsets[].\(key)[].nodeName"), targetPodName: targetPod)
                 }
             }
             let ready = addresses("addresses")
@@ -305,13 +313,14 @@ extension LoadSession {
             }
             let targetRef = reader.mapping(entry, "targetRef", path: "endpoints[].targetRef")
             let targetPod = reader.string(targetRef, "kind", path: "targetRef.kind") == "Pod" ? reader.string(targetRef, "name", path: "targetRef.name") : nil
-            endpoints.append(Endpoint(
-                addresses: addresses,
-                ready: reader.bool(conditions, "ready", path: "endpoints[].conditions.ready"),
-                hostname: hostname,
-                targetPodName: targetPod,
-                nodeName: reader.string(entry, "nodeName", path: "endpoints[].nodeName")
-            ))
+            endpoints.append(
+                Endpoint(
+                    addresses: addresses,
+                    ready: reader.bool(conditions, "ready", path: "endpoints[].conditions.ready"),
+                    hostname: hostname,
+                    targetPodName: targetPod,
+                    nodeName: reader.string(entry, "nodeName", path: "endpoints[].nodeName")
+                ))
         }
         let ports = reader.mappings(object, "ports", path: "ports").map { entry in
             EndpointPort(
@@ -347,8 +356,9 @@ extension LoadSession {
         var pod = Pod(meta: ObjectMeta(name: "", namespace: meta.namespace, labels: labels, annotations: annotations, source: meta.source))
         readPodSpec(reader.mapping(template, "spec", path: "spec.template.spec"), path: "spec.template.spec", into: &pod, reader: reader)
         if let selector = reader.mapping(spec, "selector", path: "spec.selector"),
-           let matchLabels = reader.stringMap(selector, "matchLabels", path: "spec.selector.matchLabels"),
-           !matchLabels.allSatisfy({ labels[$0.key] == $0.value }) {
+            let matchLabels = reader.stringMap(selector, "matchLabels", path: "spec.selector.matchLabels"),
+            !matchLabels.allSatisfy({ labels[$0.key] == $0.value })
+        {
             reader.error(reader.value(spec, "selector"), "spec.selector.matchLabels must match the labels of spec.template.metadata.labels")
         }
         var serviceName: String?

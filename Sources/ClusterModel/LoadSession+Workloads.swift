@@ -1,4 +1,5 @@
 import DNSWire
+
 /// Deployment, ReplicaSet and StatefulSet expansion into pods.
 extension LoadSession {
     /// Expands the workloads into pods, in document order. Workloads whose pods are already in the
@@ -32,7 +33,8 @@ extension LoadSession {
                 case .statefulSet, .replicaSet:
                     if podOwners.contains(key) { continue }
                     if workload.kind == .replicaSet, let deployment = replicaSetOwner[key],
-                       seen[ObjectKey(kind: "Deployment", namespace: namespace, name: deployment)] != nil {
+                        seen[ObjectKey(kind: "Deployment", namespace: namespace, name: deployment)] != nil
+                    {
                         continue  // its Deployment stands for it
                     }
                 case .deployment:
@@ -70,7 +72,9 @@ extension LoadSession {
                 pod.meta.labels["apps.kubernetes.io/pod-index"] = String(ordinal)
             }
             if let first = seen[ObjectKey(kind: "Pod", namespace: pod.meta.namespace, name: pod.meta.name)] {
-                log.error(workload.meta.source, "\(workload.kind.rawValue) \"\(workload.meta.name)\" creates pod \"\(pod.meta.name)\", which is already declared at \(first)")
+                log.error(
+                    workload.meta.source,
+                    "\(workload.kind.rawValue) \"\(workload.meta.name)\" creates pod \"\(pod.meta.name)\", which is already declared at \(first)")
                 continue
             }
             pods.append(PendingPod(pod: pod, owners: [owner]))

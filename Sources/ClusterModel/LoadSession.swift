@@ -118,15 +118,20 @@ struct LoadSession {
         }
         switch yamlError {
         case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             log.error(at(mark), "invalid YAML: \(problem)\(with(context))")
         case .reader(let problem, let offset, _, _):
             var line = 1
             var column = 1
             if let offset {
                 for character in text.prefix(offset) {
-                    if character == "\n" { line += 1; column = 1 } else { column += 1 }
+                    if character == "\n" {
+                        line += 1
+                        column = 1
+                    } else {
+                        column += 1
+                    }
                 }
             }
             log.error(SourceLocation(file: file, line: line, column: column), "unreadable YAML: \(problem)")
@@ -193,7 +198,10 @@ struct LoadSession {
         }
         guard let expected else {
             let name = reader.mapping(mapping, "metadata", path: "metadata").flatMap { reader.value($0, "name")?.string } ?? "(unnamed)"
-            log.warning(location, "skipped \(apiVersion) \(kind) \"\(name)\": kubetape reads only Namespace, Pod, Service, Endpoints, EndpointSlice, Deployment, ReplicaSet and StatefulSet")
+            log.warning(
+                location,
+                "skipped \(apiVersion) \(kind) \"\(name)\": kubetape reads only Namespace, Pod, Service, Endpoints, EndpointSlice, Deployment, ReplicaSet and StatefulSet"
+            )
             return
         }
         guard apiVersion == expected else {
@@ -273,7 +281,7 @@ struct LoadSession {
         let metadata = reader.value(object, "metadata")?.mapping
         return reader.mappings(metadata, "ownerReferences", path: "metadata.ownerReferences").compactMap { reference in
             guard let kind = reader.string(reference, "kind", path: "metadata.ownerReferences[].kind"),
-                  let name = reader.string(reference, "name", path: "metadata.ownerReferences[].name")
+                let name = reader.string(reference, "name", path: "metadata.ownerReferences[].name")
             else { return nil }
             return (kind, name)
         }

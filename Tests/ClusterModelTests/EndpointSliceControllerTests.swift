@@ -14,21 +14,31 @@ import Testing
     }
 
     static let readinessCases: [ReadinessCase] = [
-        .init(status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'True'}]}", deleting: false, publishNotReady: false, expected: true),
+        .init(
+            status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'True'}]}", deleting: false, publishNotReady: false, expected: true),
         .init(status: "{phase: Running, podIP: 10.244.0.5}", deleting: false, publishNotReady: false, expected: true),
-        .init(status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'False'}]}", deleting: false, publishNotReady: false, expected: false),
-        .init(status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'False'}]}", deleting: false, publishNotReady: true, expected: true),
-        .init(status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'Unknown'}]}", deleting: false, publishNotReady: false, expected: false),
-        .init(status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'True'}]}", deleting: true, publishNotReady: false, expected: false),
-        .init(status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'True'}]}", deleting: true, publishNotReady: true, expected: true),
-        .init(status: "{phase: Pending, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'False'}]}", deleting: false, publishNotReady: true, expected: true),
+        .init(
+            status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'False'}]}", deleting: false, publishNotReady: false,
+            expected: false),
+        .init(
+            status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'False'}]}", deleting: false, publishNotReady: true, expected: true),
+        .init(
+            status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'Unknown'}]}", deleting: false, publishNotReady: false,
+            expected: false),
+        .init(
+            status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'True'}]}", deleting: true, publishNotReady: false, expected: false),
+        .init(
+            status: "{phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'True'}]}", deleting: true, publishNotReady: true, expected: true),
+        .init(
+            status: "{phase: Pending, podIP: 10.244.0.5, conditions: [{type: Ready, status: 'False'}]}", deleting: false, publishNotReady: true, expected: true),
         .init(status: "{phase: Succeeded, podIP: 10.244.0.5}", deleting: false, publishNotReady: true, expected: nil),
         .init(status: "{phase: Failed, podIP: 10.244.0.5}", deleting: false, publishNotReady: false, expected: nil),
     ]
 
     @Test(arguments: readinessCases)
     func readiness(_ test: ReadinessCase) throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Pod
             metadata:
@@ -57,7 +67,8 @@ import Testing
     }
 
     @Test func namedTargetPortResolvesPerPod() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Pod
             metadata: {name: old, labels: {app: a}}
@@ -100,16 +111,18 @@ import Testing
         }
         // One slice per distinct port set; the UDP port resolves nowhere (the container ports are TCP).
         #expect(slices == ["web=8080/TCP,fixed=7000/TCP: old", "web=9090/TCP,fixed=7000/TCP: new", "fixed=7000/TCP: bare"])
-        #expect(cluster.warnings.map(Load.render) == [
-            "test.yaml:27: targetPort \"http\" of Service \"s\" names no UDP container port of pod \"old\"; the pod is published without that port",
-            "test.yaml:27: targetPort \"http\" of Service \"s\" names no UDP container port of pod \"new\"; the pod is published without that port",
-            "test.yaml:27: targetPort \"http\" of Service \"s\" names no TCP container port of pod \"bare\"; the pod is published without that port",
-            "test.yaml:27: targetPort \"http\" of Service \"s\" names no UDP container port of pod \"bare\"; the pod is published without that port",
-        ])
+        #expect(
+            cluster.warnings.map(Load.render) == [
+                "test.yaml:27: targetPort \"http\" of Service \"s\" names no UDP container port of pod \"old\"; the pod is published without that port",
+                "test.yaml:27: targetPort \"http\" of Service \"s\" names no UDP container port of pod \"new\"; the pod is published without that port",
+                "test.yaml:27: targetPort \"http\" of Service \"s\" names no TCP container port of pod \"bare\"; the pod is published without that port",
+                "test.yaml:27: targetPort \"http\" of Service \"s\" names no UDP container port of pod \"bare\"; the pod is published without that port",
+            ])
     }
 
     @Test func hostnameNeedsSubdomainEqualToTheServiceName() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Pod
             metadata: {name: both, labels: {app: a}}
@@ -130,9 +143,10 @@ import Testing
             metadata: {name: s}
             spec: {clusterIP: None, selector: {app: a}}
             """)
-        #expect(cluster.endpointSummary(of: "s") == [
-            "10.244.0.1 ready h1 both", "10.244.0.2 ready - wrongsub", "10.244.0.3 ready - nohost",
-        ])
+        #expect(
+            cluster.endpointSummary(of: "s") == [
+                "10.244.0.1 ready h1 both", "10.244.0.2 ready - wrongsub", "10.244.0.3 ready - nohost",
+            ])
         // A portless headless service has a portless slice.
         #expect(cluster.slices(of: "s").map(\.ports) == [[]])
     }
@@ -143,7 +157,8 @@ import Testing
     )
 
     @Test func dualStack() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Pod
             metadata: {name: given, labels: {app: a}}
@@ -207,7 +222,8 @@ import Testing
     }
 
     @Test func rederivingFollowsPodChangesAndKeepsUserSlices() throws {
-        var cluster = try Load.cluster("""
+        var cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Pod
             metadata: {name: p1, labels: {app: a}}
@@ -264,7 +280,8 @@ import Testing
     }
 
     @Test func largeServicesAreSplitIntoSlicesOfAHundred() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: apps/v1
             kind: Deployment
             metadata: {name: big}
@@ -287,7 +304,8 @@ import Testing
     }
 
     @Test func mirroringOfEndpoints() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Service
             metadata: {name: ext}

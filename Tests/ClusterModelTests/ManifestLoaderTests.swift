@@ -7,7 +7,8 @@ import Testing
 @Suite struct ManifestLoaderTests {
     @Test func kubectlListOutput() throws {
         // Shaped like `kubectl get pods,svc -n kiada -o yaml`.
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             items:
             - apiVersion: v1
@@ -65,7 +66,10 @@ import Testing
             metadata:
               resourceVersion: ""
             """, file: "list.yaml")
-        #expect(cluster.warnings.map(Load.render) == ["list.yaml:3: namespace \"kiada\" has no Namespace object; assuming it exists (a real cluster would refuse the object)"])
+        #expect(
+            cluster.warnings.map(Load.render) == [
+                "list.yaml:3: namespace \"kiada\" has no Namespace object; assuming it exists (a real cluster would refuse the object)"
+            ])
         #expect(cluster.pod("quote-001", in: "kiada")?.ips == [Load.ip("10.244.2.10")])
         #expect(cluster.pod("quote-001", in: "kiada")?.meta.source?.line == 3)
         #expect(cluster.service("quote", in: "kiada")?.meta.source?.line == 30)
@@ -88,7 +92,10 @@ import Testing
         try write("b/notes.txt", "nope: [")
         let cluster = try ManifestLoader().load(paths: [root.path])
         #expect(cluster.pods.map(\.meta.name) == ["first", "second", "second-b", "third"])
-        #expect(cluster.pods.map { $0.meta.source.map { "\(URL(fileURLWithPath: $0.file).lastPathComponent):\($0.line)" } ?? "" } == ["1.json:1", "2.yaml:2", "2.yaml:7", "3.yml:1"])
+        #expect(
+            cluster.pods.map { $0.meta.source.map { "\(URL(fileURLWithPath: $0.file).lastPathComponent):\($0.line)" } ?? "" } == [
+                "1.json:1", "2.yaml:2", "2.yaml:7", "3.yml:1",
+            ])
         // Addresses are handed out in that order.
         #expect(cluster.pods.map { $0.ips.first?.description ?? "" } == ["10.244.0.1", "10.244.0.2", "10.244.0.3", "10.244.0.4"])
 
@@ -99,8 +106,9 @@ import Testing
             _ = try ManifestLoader().load(paths: [root.appendingPathComponent("a/2.yaml").path, root.appendingPathComponent("b").path])
             Issue.record("expected an error")
         } catch let error as ManifestError {
-            #expect(error.diagnostics.map { "\(URL(fileURLWithPath: $0.location?.file ?? "").lastPathComponent):\($0.location?.line ?? 0): \($0.message)" }
-                == ["4.yaml:4: Pod name \"Bad_Name\" is invalid: only lower-case letters, digits and '-' are allowed"])
+            #expect(
+                error.diagnostics.map { "\(URL(fileURLWithPath: $0.location?.file ?? "").lastPathComponent):\($0.location?.line ?? 0): \($0.message)" }
+                    == ["4.yaml:4: Pod name \"Bad_Name\" is invalid: only lower-case letters, digits and '-' are allowed"])
         }
     }
 
@@ -112,15 +120,17 @@ import Testing
             _ = try ManifestLoader().load(paths: ["/nonexistent/kubetape/x.yaml", empty.path])
             Issue.record("expected an error")
         } catch let error as ManifestError {
-            #expect(error.diagnostics.map(\.message) == [
-                "/nonexistent/kubetape/x.yaml: no such file or directory",
-                "\(empty.path): the directory holds no *.yaml, *.yml or *.json file",
-            ])
+            #expect(
+                error.diagnostics.map(\.message) == [
+                    "/nonexistent/kubetape/x.yaml: no such file or directory",
+                    "\(empty.path): the directory holds no *.yaml, *.yml or *.json file",
+                ])
         }
     }
 
     @Test func serviceAddressesSkipTakenAndWellKnownOnes() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Service
             metadata: {name: first}
@@ -151,12 +161,14 @@ import Testing
         #expect(cluster.service("kube-dns", in: "kube-system")?.clusterIPs == [Load.ip("10.96.0.10")])
         #expect(cluster.service("external")?.clusterIPs == [])
         #expect(cluster.service("external")?.externalName == "example.com")
-        #expect((1...9).map { cluster.service("s\($0)")?.clusterIPs.first?.description ?? "" }
-            == ["10.96.0.4", "10.96.0.5", "10.96.0.6", "10.96.0.7", "10.96.0.8", "10.96.0.9", "10.96.0.11", "10.96.0.12", "10.96.0.13"])
+        #expect(
+            (1...9).map { cluster.service("s\($0)")?.clusterIPs.first?.description ?? "" }
+                == ["10.96.0.4", "10.96.0.5", "10.96.0.6", "10.96.0.7", "10.96.0.8", "10.96.0.9", "10.96.0.11", "10.96.0.12", "10.96.0.13"])
     }
 
     @Test func podAddressesSkipTakenOnes() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Pod
             metadata: {name: a}
@@ -174,29 +186,35 @@ import Testing
     }
 
     @Test func podDNSSettingsAreRead() throws {
-        let pod = try #require(Load.cluster("""
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: p}
-            spec:
-              hostname: box
-              subdomain: group
-              setHostnameAsFQDN: true
-              dnsPolicy: None
-              dnsConfig:
-                nameservers: [10.96.0.10]
-                searches: [kiada.svc.cluster.local, svc.cluster.local]
-                options:
-                - name: ndots
-                  value: "2"
-                - name: edns0
-              nodeName: kind-worker
-            """).pods.first)
+        let pod = try #require(
+            Load.cluster(
+                """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p}
+                spec:
+                  hostname: box
+                  subdomain: group
+                  setHostnameAsFQDN: true
+                  dnsPolicy: None
+                  dnsConfig:
+                    nameservers: [10.96.0.10]
+                    searches: [kiada.svc.cluster.local, svc.cluster.local]
+                    options:
+                    - name: ndots
+                      value: "2"
+                    - name: edns0
+                  nodeName: kind-worker
+                """
+            ).pods.first)
         #expect(pod.hostname == "box")
         #expect(pod.subdomain == "group")
         #expect(pod.setHostnameAsFQDN)
         #expect(pod.dnsPolicy == DNSPolicy.none)
-        #expect(pod.dnsConfig == PodDNSConfig(nameservers: ["10.96.0.10"], searches: ["kiada.svc.cluster.local", "svc.cluster.local"], options: [("ndots", "2"), ("edns0", nil)]))
+        #expect(
+            pod.dnsConfig
+                == PodDNSConfig(
+                    nameservers: ["10.96.0.10"], searches: ["kiada.svc.cluster.local", "svc.cluster.local"], options: [("ndots", "2"), ("edns0", nil)]))
         #expect(pod.nodeName == "kind-worker")
     }
 }

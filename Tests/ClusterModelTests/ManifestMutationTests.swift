@@ -17,7 +17,9 @@ import Testing
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
     }
 
-    static let replacements: [String] = ["", ":", "-", " ", "\n", "\"", "[", "{", "}", "]", "*a", "&a ", "!!int ", "None", "0", "-1", "99999", "::", "fd00::", "\t", "---\n", "?", "|", ">", "#"]
+    static let replacements: [String] = [
+        "", ":", "-", " ", "\n", "\"", "[", "{", "}", "]", "*a", "&a ", "!!int ", "None", "0", "-1", "99999", "::", "fd00::", "\t", "---\n", "?", "|", ">", "#",
+    ]
 
     @Test func mutatedKiadaManifestsNeverTrap() throws {
         let directory = Load.repositoryRoot.appendingPathComponent("scenarios/clusters/kiada")
@@ -25,7 +27,7 @@ import Testing
         #expect(files.count >= 4)
         let original = try files.map { try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8) }.joined(separator: "\n---\n")
         let bytes = Array(original.utf8)
-        var random = SplitMix(state: 20261126)
+        var random = SplitMix(state: 20_261_126)
         var loaded = 0
         var rejected = 0
         let started = Date()

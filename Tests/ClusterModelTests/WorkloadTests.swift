@@ -78,7 +78,8 @@ import Testing
     }
 
     @Test func replicaSetPodsAndDefaultReplicas() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: apps/v1
             kind: ReplicaSet
             metadata:
@@ -98,7 +99,8 @@ import Testing
     }
 
     @Test func statefulSetPodsHaveOrdinalNamesHostnamesAndSubdomain() throws {
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: Service
             metadata:
@@ -146,17 +148,20 @@ import Testing
         #expect(cluster.pods.allSatisfy { $0.subdomain == "nginx" })
         #expect(cluster.pods.map { $0.meta.labels["statefulset.kubernetes.io/pod-name"] } == ["web-0", "web-1", "web-2"])
         // Hostnames are copied into the slices of the Service the subdomain names, only.
-        #expect(cluster.endpointSummary(of: "nginx") == [
-            "10.244.0.1 ready web-0 web-0", "10.244.0.2 ready web-1 web-1", "10.244.0.3 ready web-2 web-2",
-        ])
-        #expect(cluster.endpointSummary(of: "nginx-vip") == [
-            "10.244.0.1 ready - web-0", "10.244.0.2 ready - web-1", "10.244.0.3 ready - web-2",
-        ])
+        #expect(
+            cluster.endpointSummary(of: "nginx") == [
+                "10.244.0.1 ready web-0 web-0", "10.244.0.2 ready web-1 web-1", "10.244.0.3 ready web-2 web-2",
+            ])
+        #expect(
+            cluster.endpointSummary(of: "nginx-vip") == [
+                "10.244.0.1 ready - web-0", "10.244.0.2 ready - web-1", "10.244.0.3 ready - web-2",
+            ])
     }
 
     @Test func workloadsWhosePodsAreListedAreNotExpandedTwice() throws {
         // What `kubectl get deploy,rs,pods -o yaml` gives: the Deployment, its ReplicaSet and the pods.
-        let cluster = try Load.cluster("""
+        let cluster = try Load.cluster(
+            """
             apiVersion: v1
             kind: List
             items:
