@@ -63,11 +63,6 @@ struct ManifestReader {
         return node
     }
 
-    /// The key node itself (for locations of keys whose value is a block).
-    func keyNode(_ mapping: Node.Mapping?, _ key: String) -> Node? {
-        mapping?.keys.first { $0.string == key }
-    }
-
     private func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar):

@@ -293,7 +293,7 @@ enum Names {
     static func dnsLabelProblem(_ name: String) -> String? {
         if name.isEmpty { return "it is empty" }
         if name.utf8.count > 63 { return "it is longer than 63 characters" }
-        return characterProblem(name, allowDots: false)
+        return characterProblem(name)
     }
 
     static func dnsSubdomainProblem(_ name: String) -> String? {
@@ -301,12 +301,12 @@ enum Names {
         if name.utf8.count > 253 { return "it is longer than 253 characters" }
         for label in name.split(separator: ".", omittingEmptySubsequences: false) {
             if label.isEmpty { return "it has an empty dot-separated part" }
-            if let problem = characterProblem(String(label), allowDots: false) { return problem }
+            if let problem = characterProblem(String(label)) { return problem }
         }
         return nil
     }
 
-    private static func characterProblem(_ name: String, allowDots: Bool) -> String? {
+    private static func characterProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)
         func alnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) }
         for byte in bytes where !(alnum(byte) || byte == 0x2d) {
