@@ -6,22 +6,26 @@ import ArgumentParser
 
 /// The `kubetape` command: one root, one subcommand per file.
 @main
-struct Kubetape: ParsableCommand {
+struct Kubetape: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "kubetape",
         abstract: "Record, replay and teach how Kubernetes cluster DNS and HTTP behave for headless and cluster-IP services.",
         version: version,
-        subcommands: [Decode.self, Inspect.self]
+        subcommands: [Decode.self, Inspect.self, Serve.self, Exec.self, Resolve.self]
     )
 
     /// Parses and runs, mapping outcomes onto kubetape's exit codes:
     /// 0 success, 1 expectations failed, 2 bad input or usage.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withKubetapeError: error)
         }
