@@ -119,6 +119,10 @@ extension DNSMessage: CustomStringConvertible {
         lines.append(
             ";; flags: \(flags.joined(separator: " ")); QUERY: \(questions.count), ANSWER: \(answers.count), AUTHORITY: \(authority.count), ADDITIONAL: \(additional.count)"
         )
+        if header.isResponse && header.recursionDesired && !header.recursionAvailable {
+            // dig's own remark on such a response
+            lines.append(";; WARNING: recursion requested but not available")
+        }
         if let edns {
             lines.append("")
             lines.append(";; OPT PSEUDOSECTION:")
@@ -146,15 +150,19 @@ enum DigOptionText {
     static func line(_ option: EDNSOption) -> String {
         switch option.code {
         case EDNSOption.nsid:
-            // BIND 9.18: hex octets, then the printable form in parentheses
-            let hex = option.data.map { hexByte($0) }.joined(separator: " ")
-            let text = String(decoding: option.data.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
-            return option.data.isEmpty ? "; NSID" : "; NSID: \(hex) (\"\(text)\")"
+            return option.data.isEmpty ? "; NSID" : "; NSID: " + hexAndText(option.data)
         case EDNSOption.cookie:
             return "; COOKIE: " + option.data.map { hexByte($0) }.joined()
         default:
-            return "; OPT=\(option.code): " + option.data.map { hexByte($0) }.joined(separator: " ")
+            return option.data.isEmpty ? "; OPT=\(option.code)" : "; OPT=\(option.code): " + hexAndText(option.data)
         }
+    }
+
+    /// BIND 9.18's form: hex octets, then the printable form in quotes and parentheses.
+    static func hexAndText(_ data: [UInt8]) -> String {
+        let hex = data.map { hexByte($0) }.joined(separator: " ")
+        let text = String(decoding: data.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+        return "\(hex) (\"\(text)\")"
     }
 
     static func hexByte(_ b: UInt8) -> String {
