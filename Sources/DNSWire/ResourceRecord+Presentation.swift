@@ -119,10 +119,6 @@ extension DNSMessage: CustomStringConvertible {
         lines.append(
             ";; flags: \(flags.joined(separator: " ")); QUERY: \(questions.count), ANSWER: \(answers.count), AUTHORITY: \(authority.count), ADDITIONAL: \(additional.count)"
         )
-        if header.isResponse && header.recursionDesired && !header.recursionAvailable {
-            // dig's own remark on such a response
-            lines.append(";; WARNING: recursion requested but not available")
-        }
         if let edns {
             lines.append("")
             lines.append(";; OPT PSEUDOSECTION:")
