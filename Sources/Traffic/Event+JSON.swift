@@ -24,9 +24,9 @@ extension Event {
         switch kind {
         case .dns(let dns):
             w.raw(",\"src\":")
-            w.string(source.description)
+            w.endpoint(source)
             w.raw(",\"dst\":")
-            w.string(destination.description)
+            w.endpoint(destination)
             w.raw(",\"transport\":")
             w.string(transport.rawValue)
             w.raw(",\"vantage\":")
@@ -34,9 +34,9 @@ extension Event {
             dns.writeJSONFields(&w)
         case .http(let http):
             w.raw(",\"client\":")
-            w.string(http.client.description)
+            w.endpoint(http.client)
             w.raw(",\"server\":")
-            w.string(http.server.description)
+            w.endpoint(http.server)
             w.raw(",\"transport\":\"tcp\",\"vantage\":")
             w.int(vantage)
             http.writeJSONFields(&w)
@@ -162,10 +162,11 @@ extension DNSEvent {
         w.raw(",\"id\":")
         w.int(Int(h.id))
         w.raw(h.isResponse ? ",\"qr\":true" : ",\"qr\":false")
+        let edns = m.edns
         w.raw(",\"opcode\":")
         w.string(h.opcode.description)
         w.raw(",\"rcode\":")
-        w.string(m.rcode.description)
+        w.string(DNSRCode(UInt16(edns?.extendedRCode ?? 0) << 4 | UInt16(h.rcodeLow)).description)
         w.raw(",\"flags\":{\"aa\":")
         w.bool(h.authoritative)
         w.raw(",\"tc\":")
@@ -180,7 +181,7 @@ extension DNSEvent {
         w.bool(h.checkingDisabled)
         w.raw("},\"qname\":")
         if let q = m.question {
-            w.string(q.name.description)
+            w.name(q.name)
             w.raw(",\"qtype\":")
             w.string(q.type.description)
             w.raw(",\"qclass\":")
@@ -197,7 +198,7 @@ extension DNSEvent {
         w.raw(",\"additional\":")
         Self.records(m.additional, &w)
         w.raw(",\"edns\":")
-        if let e = m.edns {
+        if let e = edns {
             w.raw("{\"udpSize\":")
             w.int(Int(e.udpPayloadSize))
             w.raw(",\"version\":")
@@ -230,15 +231,15 @@ extension DNSEvent {
             if !first { w.raw(",") }
             first = false
             w.raw("{\"name\":")
-            w.string(r.name.description)
+            w.name(r.name)
             w.raw(",\"type\":")
             w.string(r.type.description)
             w.raw(",\"class\":")
-            w.string(r.rrClass.description)
+            if r.rrClass == .in { w.raw("\"IN\"") } else { w.string(r.rrClass.description) }
             w.raw(",\"ttl\":")
             w.int(Int(r.ttl))
             w.raw(",\"data\":")
-            w.string(r.data.presentation)
+            w.rdata(r.data)
             w.raw("}")
         }
         w.raw("]")
@@ -255,7 +256,92 @@ struct JSONWriter {
     }
 
     mutating func raw(_ s: String) {
-        out.append(contentsOf: s.utf8)
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    /// `address:port` (IPv6 as `[address]:port`) as a JSON string.
+    mutating func endpoint(_ e: Endpoint) {
+        out.append(UInt8(ascii: "\""))
+        switch e.address {
+        case .v4(let a): ipv4(a)
+        case .v6(let a):
+            out.append(UInt8(ascii: "["))
+            raw(a.description)
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: ":"))
+        int(Int(e.port))
+        out.append(UInt8(ascii: "\""))
+    }
+
+    mutating func ipv4(_ a: IPv4Address) {
+        let v = a.value
+        int(Int(v >> 24))
+        out.append(UInt8(ascii: "."))
+        int(Int(v >> 16 & 0xff))
+        out.append(UInt8(ascii: "."))
+        int(Int(v >> 8 & 0xff))
+        out.append(UInt8(ascii: "."))
+        int(Int(v & 0xff))
+    }
+
+    /// A domain name in presentation form (as `DNSName.description` writes it) as a JSON string,
+    /// straight from the wire octets.
+    mutating func name(_ name: DNSName) {
+        out.append(UInt8(ascii: "\""))
+        let wire = name.wire
+        if wire.count <= 1 {
+            out.append(UInt8(ascii: "."))
+        } else {
+            var i = 0
+            while i < wire.count {
+                let length = Int(wire[i])
+                if length == 0 { break }
+                var j = i + 1
+                let end = min(i + 1 + length, wire.count)
+                while j < end {
+                    let b = wire[j]
+                    switch b {
+                    case UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "$"), UInt8(ascii: "@"):
+                        out.append(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
+                        out.append(UInt8(ascii: "\\"))
+                        out.append(b)
+                    case UInt8(ascii: "\\"), UInt8(ascii: "\""):
+                        out.append(UInt8(ascii: "\\"))
+                        out.append(UInt8(ascii: "\\"))
+                        out.append(UInt8(ascii: "\\"))
+                        out.append(b)
+                    case 0x21...0x7e:
+                        out.append(b)
+                    default:
+                        out.append(UInt8(ascii: "\\"))
+                        out.append(UInt8(ascii: "\\"))
+                        out.append(48 + b / 100)
+                        out.append(48 + b / 10 % 10)
+                        out.append(48 + b % 10)
+                    }
+                    j += 1
+                }
+                out.append(UInt8(ascii: "."))
+                i = end
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// RDATA in presentation form as a JSON string; the common types without building a String.
+    mutating func rdata(_ data: RecordData) {
+        switch data {
+        case .a(let a):
+            out.append(UInt8(ascii: "\""))
+            ipv4(a)
+            out.append(UInt8(ascii: "\""))
+        case .ns(let n), .cname(let n), .ptr(let n):
+            name(n)
+        default:
+            string(data.presentation)
+        }
     }
 
     mutating func bool(_ b: Bool) {
@@ -291,9 +377,25 @@ struct JSONWriter {
     }
 
     mutating func time(_ ns: Int64) {
-        raw("\"")
-        raw(Self.timeString(ns))
-        raw("\"")
+        guard ns >= 0 else {
+            string(Self.timeString(ns))
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        int(Int(ns / 1_000_000_000))
+        out.append(UInt8(ascii: "."))
+        var fraction = Int(ns % 1_000_000_000)
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48, 48, 48, 48)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var i = 8
+            while fraction > 0 {
+                buffer[i] = UInt8(fraction % 10) + 48
+                fraction /= 10
+                i -= 1
+            }
+            out.append(contentsOf: buffer)
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// `seconds.nnnnnnnnn` since the epoch.
@@ -316,6 +418,16 @@ struct JSONWriter {
 
     mutating func string(_ s: String) {
         out.append(UInt8(ascii: "\""))
+        var s = s
+        let plain = s.withUTF8 { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): raw("\\\"")
