@@ -70,6 +70,7 @@ public final class LiveCapture: @unchecked Sendable {
     /// Whether the handle is still open; guards `pcap_breakloop` against `pcap_close`.
     private let isOpen = Mutex<Bool>(true)
     private let pcap: OpaquePointer
+    private let selectableDescriptor: Int32
     private let nanosecondTimestamps: Bool
     private let stopFlag = Atomic<Bool>(false)
     private var delivered = 0
@@ -151,6 +152,13 @@ public final class LiveCapture: @unchecked Sendable {
             }
         }
 
+        // libpcap 1.10 on Linux does not return from pcap_next_ex when its read timeout passes
+        // without packets, so the capture is non-blocking and next() waits with poll(2) itself.
+        let selectable = pcap_get_selectable_fd(p)
+        if selectable < 0 || pcap_setnonblock(p, 1, &errbuf) != 0 {
+            throw failure(.captureFailed, "cannot make the capture non-blocking: \(text(fromCBuffer: errbuf))")
+        }
+        self.selectableDescriptor = selectable
         self.pcap = p
         self.linkType = LinkType(dlt: pcap_datalink(p))
         self.nanosecondTimestamps = pcap_get_tstamp_precision(p) == Int32(PCAP_TSTAMP_PRECISION_NANO)
@@ -203,7 +211,13 @@ public final class LiveCapture: @unchecked Sendable {
         guard isOpen.withLock({ $0 }) else { return nil }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var bytes: UnsafePointer<UInt8>?
-        let status = pcap_next_ex(pcap, &header, &bytes)
+        var status = pcap_next_ex(pcap, &header, &bytes)
+        if status == 0 {
+            var descriptor = pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, Int32(configuration.readTimeoutMilliseconds)) > 0, !isStopRequested {
+                status = pcap_next_ex(pcap, &header, &bytes)
+            }
+        }
         switch status {
         case 1:
             guard let header else { return nil }
