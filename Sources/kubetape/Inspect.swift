@@ -48,7 +48,8 @@ struct Inspect: ParsableCommand {
         do {
             reader = try CaptureFileReader(path: file)
         } catch {
-            throw BadInput("\(file): \(error)")
+            let text = "\(error)"
+            throw BadInput(text.hasPrefix(file) ? text : "\(file): \(text)")
         }
         defer { reader.close() }
         if let linkType = reader.fileLinkType, !TrafficDecoder.supports(linkType) {
@@ -100,7 +101,8 @@ struct Inspect: ParsableCommand {
         decoder.finish(handle)
         output.flush()
         if let readError {
-            throw BadInput("\(file): \(readError)")
+            let text = "\(readError)"
+            throw BadInput(text.hasPrefix(file) ? text : "\(file): \(text)")
         }
         if let unsupportedLinkType {
             throw BadInput("\(file): \(unsupportedLinkType)")
