@@ -56,7 +56,8 @@ let package = Package(
         .executableTarget(
             name: "kubetape",
             dependencies: [
-                "DNSWire", "ClusterModel", "ClusterDNS", "PacketCapture", "Traffic", nioCore,
+                "DNSWire", "ClusterModel", "ClusterDNS", "PacketCapture", "Traffic", "FakeCluster", nioCore,
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

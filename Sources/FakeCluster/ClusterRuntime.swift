@@ -95,6 +95,8 @@ public final class ClusterRuntime: Sendable {
                 }
             }
             for frontend in forwarding.backends.keys.sorted() {
+                // the cluster DNS service address belongs to kubetape's own DNS server
+                if dnsServer != nil && frontend.address == cluster.network.dnsServiceIP { continue }
                 // with no ready endpoint nothing listens, so clients get "connection refused"
                 // exactly as kube-proxy's REJECT rule gives them
                 guard let listen = listenAddress(for: frontend.address), forwarding.backends[frontend]?.isEmpty == false else { continue }
@@ -193,7 +195,7 @@ public final class ClusterRuntime: Sendable {
                         let (a, b) = GlueHandler.matchedPair()
                         try inbound.pipeline.syncOperations.addHandler(a)
                         try outbound.pipeline.syncOperations.addHandler(b)
-                        inbound.read()
+                        // the inbound side is registered (and starts reading) once this returns
                         _ = inbound.setOption(.autoRead, value: true)
                     }
                     .flatMapError { _ in

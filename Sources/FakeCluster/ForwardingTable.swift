@@ -9,6 +9,10 @@ public struct ForwardingTable: Hashable, Sendable {
     public struct Frontend: Hashable, Sendable, Comparable {
         public var address: IPAddress
         public var port: UInt16
+        public init(address: IPAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
         public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.address, lhs.port) < (rhs.address, rhs.port) }
     }
 

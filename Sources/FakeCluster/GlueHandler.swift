@@ -1,7 +1,7 @@
 import NIOCore
 
-/// Joins two channels: what one reads the other writes, closes and half-closes propagate, and
-/// each side stops reading while its partner cannot keep up.
+/// Joins two channels: what one reads the other writes, closes and half-closes propagate, and a
+/// side stops reading (autoRead off) while its partner's socket cannot take more.
 final class GlueHandler: ChannelDuplexHandler {
     typealias InboundIn = NIOAny
     typealias OutboundIn = NIOAny
@@ -9,44 +9,16 @@ final class GlueHandler: ChannelDuplexHandler {
 
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
-    private var pendingRead = false
 
     private init() {}
 
-    /// Two handlers that forward to each other.
+    /// Two handlers that forward to each other; add one to each channel.
     static func matchedPair() -> (GlueHandler, GlueHandler) {
         let first = GlueHandler()
         let second = GlueHandler()
         first.partner = second
         second.partner = first
         return (first, second)
-    }
-
-    private func partnerWrite(_ data: NIOAny) {
-        context?.write(data, promise: nil)
-    }
-
-    private func partnerFlush() {
-        context?.flush()
-    }
-
-    private func partnerCloseFull() {
-        context?.close(promise: nil)
-    }
-
-    private func partnerWriteEOF() {
-        context?.close(mode: .output, promise: nil)
-    }
-
-    private var partnerWritable: Bool {
-        context?.channel.isWritable ?? false
-    }
-
-    private func partnerBecameWritable() {
-        if pendingRead {
-            pendingRead = false
-            context?.read()
-        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -59,20 +31,23 @@ final class GlueHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner?.partnerWrite(data)
+        partner?.context?.write(data, promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        partner?.partnerFlush()
+        partner?.context?.flush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        partner?.partnerCloseFull()
+        partner?.context?.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
-            partner?.partnerWriteEOF()
+            // half-close: the peer finished sending, so finish sending to the partner's peer
+            partner?.context?.close(mode: .output, promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 
@@ -81,16 +56,10 @@ final class GlueHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            partner?.partnerBecameWritable()
+        // backpressure: the partner reads only while this side can write
+        if let partnerChannel = partner?.context?.channel {
+            partnerChannel.setOption(.autoRead, value: context.channel.isWritable).whenFailure { _ in }
         }
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if let partner, partner.partnerWritable {
-            context.read()
-        } else {
-            pendingRead = true
-        }
+        context.fireChannelWritabilityChanged()
     }
 }

@@ -1,0 +1,146 @@
+import ArgumentParser
+import ClusterDNS
+import ClusterModel
+import DNSWire
+import FakeCluster
+import Foundation
+import Logging
+
+/// `kubetape exec`: run an unmodified program inside a pod of the fake cluster.
+struct Exec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command inside a client pod of the fake cluster (netns plan, root).",
+        discussion: """
+            Builds kubetape-<pid>-cluster and kubetape-<pid>-client network namespaces in which the \
+            cluster's real addresses exist, writes the pod's resolv.conf, hosts and nsswitch.conf, \
+            runs COMMAND there with the pod's hostname, streams its output, exits with its status \
+            and removes everything, also on SIGINT/SIGTERM.
+            """
+    )
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "The client pod, NAMESPACE/POD (default: dns-test in the first namespace).")
+    var from: String?
+
+    @Option(help: "Record the whole exchange to a pcap file.")
+    var pcap: String?
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !words.isEmpty else { throw ValidationError("give the command to run after --, e.g. kubetape exec --manifests m/ -- nslookup quote") }
+        if let from, !from.contains("/") { throw ValidationError("--from must be NAMESPACE/POD") }
+        if pcap != nil {
+            throw ValidationError("--pcap is not available yet: recording inside the namespaces lands with the capture-in-namespace work")
+        }
+    }
+
+    func run() async throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        guard getuid() == 0 else { throw BadInput("kubetape exec needs root: it creates network namespaces (ip netns add)") }
+        let model = try cluster.loadCluster()
+        let options = try cluster.dnsOptions()
+        let client = ExecEnvironment.clientPod(in: model, named: from)
+        if client.assumed {
+            FileHandleOutput.standardError("note: pod \(client.pod.meta.namespace)/\(client.pod.meta.name) is not in the manifests; assuming it exists with IP \(client.pod.ips[0])")
+        }
+        let domain = options.clusterDomain.description.trimmingSuffix(".")
+        let resolvConf = KubeletDNS(cluster: model, clusterDomain: domain).resolvConf(for: client.pod).resolvConf
+        let topology: NetnsTopology
+        do {
+            topology = try NetnsTopology.create(for: model, clientPod: client.pod, resolvConf: resolvConf.description, hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
+        } catch {
+            throw BadInput("cannot build the network namespaces: \(error)")
+        }
+        let child = ChildProcess()
+        // a signal goes to the command; when it has gone, the normal path below tears down
+        let cleanup = SignalCleanup { topology.remove() }
+        cleanup.onSignal = { number in child.signal(number) }
+        cleanup.exitsOnSignal = { !child.isRunning }
+        defer { cleanup.run() }
+        var configuration = ClusterRuntimeConfiguration()
+        configuration.seed = cluster.seed
+        configuration.plan = .netns(topology)
+        let handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: model, options: options))
+        var logger = Logger(label: "kubetape")
+        logger.logLevel = .warning
+        let runtime = ClusterRuntime(cluster: model, configuration: configuration, dnsHandler: handler, logger: logger)
+        do {
+            try await runtime.start()
+        } catch {
+            throw BadInput("cannot start the fake cluster: \(error)")
+        }
+        let hostname = client.pod.hostname ?? client.pod.meta.name
+        let status: Int32
+        do {
+            status = try await child.run(
+                IPCommandPath.ip,
+                ["netns", "exec", topology.client.name, "unshare", "--uts", "--", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", hostname] + words)
+        } catch {
+            await runtime.shutdown()
+            throw BadInput("cannot run \(words[0]): \(error)")
+        }
+        await runtime.shutdown()
+        cleanup.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Where iproute2's `ip` lives.
+enum IPCommandPath {
+    static var ip: String {
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
+    }
+}
+
+/// A child process whose output goes straight to ours, and which a signal handler can stop by PID.
+final class ChildProcess: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pid: Int32?
+
+    /// Runs to completion; returns the exit status (128 + signal when killed by a signal).
+    func run(_ executable: String, _ arguments: [String]) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.standardInput
+        process.standardOutput = FileHandle.standardOutput
+        process.standardError = FileHandle.standardError
+        return try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { finished in
+                self.lock.lock()
+                self.exited = true
+                self.lock.unlock()
+                let status = finished.terminationReason == .uncaughtSignal ? 128 + finished.terminationStatus : finished.terminationStatus
+                continuation.resume(returning: status)
+            }
+            do {
+                try process.run()
+                lock.lock()
+                pid = process.processIdentifier
+                lock.unlock()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// True between start and exit.
+    var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return pid != nil && !exited
+    }
+    private var exited = false
+
+    /// Forwards a signal to the child, if it runs.
+    func signal(_ number: Int32) {
+        lock.lock()
+        let target = pid
+        lock.unlock()
+        if let target { kill(target, number) }
+    }
+}

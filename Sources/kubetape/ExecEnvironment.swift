@@ -1,0 +1,70 @@
+import ClusterModel
+import DNSWire
+
+/// The client pod that `exec` (and `serve --plan netns`) runs commands in.
+enum ExecEnvironment {
+    struct Client {
+        var pod: Pod
+        /// True when the pod was not in the manifests and kubetape assumed it.
+        var assumed: Bool
+    }
+
+    /// The pod `namespace/name`, or by default a pod named `dns-test` in the first namespace
+    /// that has pods; a pod missing from the manifests is assumed to exist, with a free address.
+    static func clientPod(in cluster: Cluster, named reference: String?) -> Client {
+        let namespaces = cluster.pods.map(\.meta.namespace).filter { $0 != "kube-system" }
+        let namespace: String
+        let name: String
+        if let reference, let slash = reference.firstIndex(of: "/") {
+            namespace = String(reference[..<slash])
+            name = String(reference[reference.index(after: slash)...])
+        } else {
+            namespace = namespaces.sorted().first ?? "default"
+            name = reference ?? "dns-test"
+        }
+        if let pod = cluster.pods.first(where: { $0.meta.namespace == namespace && $0.meta.name == name }), pod.ips.contains(where: \.isIPv4) {
+            return Client(pod: pod, assumed: false)
+        }
+        var pod = Pod(meta: ObjectMeta(name: name, namespace: namespace, labels: ["app": name]))
+        pod.ips = [freePodAddress(in: cluster)]
+        return Client(pod: pod, assumed: true)
+    }
+
+    /// The highest address of the first IPv4 pod CIDR that no pod uses.
+    static func freePodAddress(in cluster: Cluster) -> IPAddress {
+        let used = Set(cluster.pods.flatMap(\.ips))
+        let cidr = cluster.network.podCIDRs.first { $0.family == .ipv4 }
+        guard let cidr, case .v4(let network) = cidr.address else { return IPAddress("10.244.255.254")! }
+        let size = cidr.prefixLength >= 32 ? UInt32(1) : UInt32(1) << UInt32(32 - cidr.prefixLength)
+        var candidate = network.value | (size - 2)
+        while candidate > network.value {
+            let address = IPAddress.v4(IPv4Address(candidate))
+            if !used.contains(address) { return address }
+            candidate -= 1
+        }
+        return IPAddress("10.244.255.254")!
+    }
+
+    /// `/etc/hosts` as the kubelet writes it for the pod.
+    static func hosts(for pod: Pod, clusterDomain: DNSName) -> String {
+        var lines = [
+            "# Kubernetes-managed hosts file (written by kubetape).",
+            "127.0.0.1\tlocalhost",
+            "::1\tlocalhost ip6-localhost ip6-loopback",
+            "fe00::0\tip6-localnet",
+            "fe00::0\tip6-mcastprefix",
+            "fe00::1\tip6-allnodes",
+            "fe00::2\tip6-allrouters",
+        ]
+        let domain = clusterDomain.description.hasSuffix(".") ? String(clusterDomain.description.dropLast()) : clusterDomain.description
+        let hostname = pod.hostname ?? pod.meta.name
+        for ip in pod.ips {
+            if let subdomain = pod.subdomain {
+                lines.append("\(ip)\t\(hostname).\(subdomain).\(pod.meta.namespace).svc.\(domain)\t\(hostname)")
+            } else {
+                lines.append("\(ip)\t\(hostname)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import ClusterDNS
+import ClusterModel
+import DNSWire
+import FakeCluster
+import Foundation
+import Logging
+
+/// `kubetape serve`: the fake cluster in the foreground until SIGINT/SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the embedded fake cluster: cluster DNS, fake pods and the cluster-IP forwarder.",
+        discussion: """
+            In the loopback plan (default, no root) DNS listens on --listen and every pod and cluster IP \
+            gets its own 127/8 address; DNS answers keep the cluster's real addresses unless \
+            --rewrite-answers is given. Prints the address map, then a line containing 'ready'.
+            """
+    )
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "DNS listen address in the loopback plan.")
+    var listen: String = "127.0.0.1:10053"
+
+    @Option(help: "Address plan: loopback or netns.")
+    var plan: PlanName = .loopback
+
+    @Flag(help: "Start the DNS server only.")
+    var dnsOnly = false
+
+    @Flag(help: "Answer A/AAAA queries with the loopback stand-ins instead of the cluster addresses.")
+    var rewriteAnswers = false
+
+    enum PlanName: String, ExpressibleByArgument, CaseIterable {
+        case loopback
+        case netns
+    }
+
+    func validate() throws {
+        guard Serve.parseListen(listen) != nil else { throw ValidationError("--listen must be IPV4:PORT, e.g. 127.0.0.1:10053") }
+        if plan == .netns && rewriteAnswers { throw ValidationError("--rewrite-answers only makes sense in the loopback plan") }
+    }
+
+    static func parseListen(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port),
+            IPv4Address(text[..<colon]) != nil
+        else { return nil }
+        return (String(text[..<colon]), port)
+    }
+
+    func run() async throws {
+        let model = try cluster.loadCluster()
+        let options = try cluster.dnsOptions()
+        var configuration = ClusterRuntimeConfiguration()
+        configuration.seed = cluster.seed
+        configuration.dnsOnly = dnsOnly
+        let (host, port) = Serve.parseListen(listen)!
+        configuration.dns.host = host
+        configuration.dns.port = port
+        var topology: NetnsTopology?
+        if plan == .netns {
+            guard getuid() == 0 else { throw BadInput("--plan netns needs root (it creates network namespaces)") }
+            let client = ExecEnvironment.clientPod(in: model, named: nil)
+            let kubelet = KubeletDNS(cluster: model, clusterDomain: options.clusterDomain.description.trimmingSuffix("."))
+            do {
+                topology = try NetnsTopology.create(for: model, clientPod: client.pod, resolvConf: kubelet.resolvConf(for: client.pod).resolvConf.description, hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
+            } catch {
+                throw BadInput("cannot build the network namespaces: \(error)")
+            }
+            configuration.plan = .netns(topology!)
+        }
+        let plan = LoopbackAddressPlan(cluster: model)
+        let handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: model, options: options), rewritingAnswersWith: rewriteAnswers ? plan : nil)
+        var logger = Logger(label: "kubetape")
+        logger.logLevel = .warning
+        let runtime = ClusterRuntime(cluster: model, configuration: configuration, dnsHandler: handler, logger: logger)
+        let cleanup = SignalCleanup(exitOnSignal: false) { topology?.remove() }
+        defer { cleanup.run() }
+        do {
+            try await runtime.start()
+        } catch {
+            throw BadInput("cannot start the fake cluster: \(error)")
+        }
+        ServeOutput.printStartup(runtime: runtime, model: model, topology: topology)
+        await SignalCleanup.waitForTermination()
+        await runtime.shutdown()
+    }
+}
+
+/// What `serve` prints before `ready`.
+enum ServeOutput {
+    static func printStartup(runtime: ClusterRuntime, model: Cluster, topology: NetnsTopology?) {
+        var lines: [String] = []
+        if let topology {
+            lines.append("dns: \(model.network.dnsServiceIP):53 (udp+tcp) in namespace \(topology.cluster.name)")
+            lines.append("client pod namespace: \(topology.client.name) (\(topology.clientAddress))")
+        } else if let address = runtime.dnsAddress {
+            lines.append("dns: \(address.ipAddress ?? "?"):\(address.port ?? 0) (udp+tcp)")
+        }
+        if !runtime.configuration.dnsOnly && topology == nil {
+            lines.append("address map (cluster address -> loopback):")
+            for pod in model.pods.sorted(by: { ($0.meta.namespace, $0.meta.name) < ($1.meta.namespace, $1.meta.name) }) {
+                for ip in pod.ips {
+                    if let loopback = runtime.addressPlan.loopback(for: ip) {
+                        lines.append("  pod \(pod.meta.namespace)/\(pod.meta.name) \(ip) -> \(loopback)")
+                    }
+                }
+            }
+            for service in model.services.sorted(by: { ($0.meta.namespace, $0.meta.name) < ($1.meta.namespace, $1.meta.name) }) {
+                for ip in service.clusterIPs {
+                    if let loopback = runtime.addressPlan.loopback(for: ip) {
+                        lines.append("  service \(service.meta.namespace)/\(service.meta.name) \(ip) -> \(loopback)")
+                    }
+                }
+            }
+            if runtime.addressPlan.privilegedPortOffset != 0 {
+                lines.append("  ports below 1024 are served at port + \(runtime.addressPlan.privilegedPortOffset) (not root)")
+            }
+        }
+        lines.append("ready")
+        ImmediateStdout.write(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
