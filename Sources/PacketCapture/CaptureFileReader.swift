@@ -9,6 +9,7 @@ public enum CaptureFileFormat: String, Hashable, Sendable, CustomStringConvertib
     /// pcapng (Section Header Block `0a0d0d0a`), read by a native block reader.
     case pcapng
 
+    /// The format's name: `pcap`, `pcapNanoseconds` or `pcapng`.
     public var description: String { rawValue }
 
     /// Detects the format from the first four octets of a file; `nil` when they are no known magic.
@@ -100,7 +101,8 @@ public final class CaptureFileReader {
             // LINKTYPE_ values to this platform's DLT_ values, e.g. 101 to 12).
             if header.count >= 24 {
                 let bigEndian = header[0] == 0xA1
-                let field = bigEndian
+                let field =
+                    bigEndian
                     ? UInt32(header[20]) << 24 | UInt32(header[21]) << 16 | UInt32(header[22]) << 8 | UInt32(header[23])
                     : UInt32(header[23]) << 24 | UInt32(header[22]) << 16 | UInt32(header[21]) << 8 | UInt32(header[20])
                 self.fileLinkType = LinkType(field & 0x03FF_FFFF)

@@ -14,6 +14,7 @@ public struct LiveCaptureConfiguration: Hashable, Sendable {
     public var filter: String?
     /// Octets kept per packet.
     public var snapLength: Int = 262_144
+    /// Put the interface into promiscuous mode (`--no-promiscuous` turns it off).
     public var promiscuous: Bool = true
     /// Deliver packets as they arrive instead of filling the kernel buffer first.
     public var immediateMode: Bool = true
@@ -25,6 +26,7 @@ public struct LiveCaptureConfiguration: Hashable, Sendable {
     /// (as tcpdump does) and keeps the device's default elsewhere.
     public var linkType: LinkType?
 
+    /// A configuration for `interface` with an optional BPF `filter` and default settings.
     public init(interface: String, filter: String? = nil) {
         self.interface = interface
         self.filter = filter
@@ -42,6 +44,7 @@ public struct LiveCaptureStatistics: Hashable, Sendable {
     /// Packets delivered to the caller.
     public var delivered: Int
 
+    /// Creates a statistics value (normally obtained from ``LiveCapture/statistics()``).
     public init(received: Int, dropped: Int, droppedByInterface: Int, delivered: Int) {
         self.received = received
         self.dropped = dropped
@@ -61,6 +64,7 @@ public struct LiveCaptureStatistics: Hashable, Sendable {
 /// ``requestStop()`` may be called from any thread (e.g. a signal handler's dispatch source);
 /// the loop notices it within one read timeout.
 public final class LiveCapture: @unchecked Sendable {
+    /// The configuration the capture was opened with.
     public let configuration: LiveCaptureConfiguration
     /// The link type packets arrive with (after any ``LiveCaptureConfiguration/linkType`` choice).
     public let linkType: LinkType
@@ -115,7 +119,10 @@ public final class LiveCapture: @unchecked Sendable {
                 let list = available.isEmpty ? "none found" : available.joined(separator: ", ")
                 throw failure(.noSuchInterface, "no such interface \"\(name)\"; available interfaces: \(list)")
             case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
-                throw failure(.permissionDenied, "permission denied: capturing needs the CAP_NET_RAW and CAP_NET_ADMIN capabilities (run as root, or grant them with `setcap cap_net_raw,cap_net_admin+eip` on the binary)" + (detail.isEmpty ? "" : " (libpcap: \(detail))"))
+                throw failure(
+                    .permissionDenied,
+                    "permission denied: capturing needs the CAP_NET_RAW and CAP_NET_ADMIN capabilities (run as root, or grant them with `setcap cap_net_raw,cap_net_admin+eip` on the binary)"
+                        + (detail.isEmpty ? "" : " (libpcap: \(detail))"))
             case PCAP_ERROR_IFACE_NOT_UP:
                 throw failure(.captureFailed, "the interface is not up")
             default:
@@ -233,14 +240,17 @@ public final class LiveCapture: @unchecked Sendable {
             return nil
         default:
             if isStopRequested { return nil }
-            throw PacketCaptureError(.captureFailed, "capture failed: \(text(fromCString: pcap_geterr(pcap)))", interface: configuration.interface, frameNumber: delivered + 1)
+            throw PacketCaptureError(
+                .captureFailed, "capture failed: \(text(fromCString: pcap_geterr(pcap)))", interface: configuration.interface, frameNumber: delivered + 1)
         }
     }
 
     /// Captures until `duration` has passed, `count` packets were delivered, or
     /// ``requestStop()`` is called, handing each packet to `handler`; `onIdle` runs whenever a
     /// read timeout passes without a packet. Returns the final ``statistics()``.
-    public func run(duration: Duration? = nil, count: Int? = nil, onIdle: () throws -> Void = {}, handler: (CapturedPacket) throws -> Void) throws -> LiveCaptureStatistics {
+    public func run(duration: Duration? = nil, count: Int? = nil, onIdle: () throws -> Void = {}, handler: (CapturedPacket) throws -> Void) throws
+        -> LiveCaptureStatistics
+    {
         let clock = ContinuousClock()
         let deadline = duration.map { clock.now + $0 }
         let startCount = delivered

@@ -9,6 +9,7 @@ public struct PacketCaptureError: Error, Hashable, Sendable, CustomStringConvert
         /// The stable name of the code, e.g. `truncatedFile`.
         public let name: String
         private init(_ name: String) { self.name = name }
+        /// The code's name.
         public var description: String { name }
 
         /// The file could not be opened or read (missing, permissions, I/O error).
@@ -52,6 +53,7 @@ public struct PacketCaptureError: Error, Hashable, Sendable, CustomStringConvert
     /// not tied to a packet (e.g. a bad file header).
     public var frameNumber: Int?
 
+    /// Creates an error; `frameNumber` is the 1-based packet at which reading stopped.
     public init(_ code: Code, _ reason: String, path: String? = nil, interface: String? = nil, frameNumber: Int? = nil) {
         self.code = code
         self.reason = reason
@@ -60,6 +62,7 @@ public struct PacketCaptureError: Error, Hashable, Sendable, CustomStringConvert
         self.frameNumber = frameNumber
     }
 
+    /// `path: interface X: frame N: reason`, leaving out the parts that are absent.
     public var description: String {
         var prefix = ""
         if let path { prefix += path + ": " }

@@ -27,6 +27,7 @@ public final class PcapWriter {
     public let linkType: LinkType
     /// The snap length recorded in the header; longer packets are cut to it.
     public let snapLength: Int
+    /// The timestamp resolution (and magic number) of the file.
     public let timestampPrecision: TimestampPrecision
     /// Packets accepted by ``write(_:)`` so far.
     public private(set) var packetsWritten = 0
@@ -76,7 +77,9 @@ public final class PcapWriter {
             throw PacketCaptureError(.writeFailed, "the writer is closed", path: path, frameNumber: packet.frameNumber)
         }
         guard packet.linkType == linkType else {
-            throw PacketCaptureError(.linkTypeMismatch, "packet has link type \(packet.linkType) but the file was opened for \(linkType)", path: path, frameNumber: packet.frameNumber)
+            throw PacketCaptureError(
+                .linkTypeMismatch, "packet has link type \(packet.linkType) but the file was opened for \(linkType)", path: path,
+                frameNumber: packet.frameNumber)
         }
         let timestamp = packet.timestampNanoseconds
         var seconds = timestamp / 1_000_000_000
@@ -86,7 +89,8 @@ public final class PcapWriter {
             nanos += 1_000_000_000
         }
         guard let wireSeconds = UInt32(exactly: seconds) else {
-            throw PacketCaptureError(.invalidArgument, "timestamp \(timestamp) ns is outside the classic pcap range (1970–2106)", path: path, frameNumber: packet.frameNumber)
+            throw PacketCaptureError(
+                .invalidArgument, "timestamp \(timestamp) ns is outside the classic pcap range (1970–2106)", path: path, frameNumber: packet.frameNumber)
         }
         let fraction = timestampPrecision == .nanoseconds ? nanos : nanos / 1000
         let captured = min(packet.data.count, snapLength)

@@ -1,40 +1,3 @@
-/// One interface described by a pcapng Interface Description Block.
-public struct CaptureInterface: Hashable, Sendable {
-    /// The IDB's index within its section (what Enhanced Packet Blocks refer to).
-    public var index: Int
-    /// 0-based number of the pcapng section the interface belongs to.
-    public var section: Int
-    public var linkType: LinkType
-    /// The snap length the IDB records; 0 means "no limit".
-    public var snapLength: Int
-    /// The `if_name` option, if present.
-    public var name: String?
-    /// The `if_description` option, if present.
-    public var interfaceDescription: String?
-    /// The raw `if_tsresol` octet (6, i.e. microseconds, when absent).
-    public var timestampResolution: UInt8
-    /// The `if_tsoffset` option in seconds (0 when absent).
-    public var timestampOffsetSeconds: Int64
-
-    public init(index: Int, section: Int, linkType: LinkType, snapLength: Int, name: String? = nil, interfaceDescription: String? = nil, timestampResolution: UInt8 = 6, timestampOffsetSeconds: Int64 = 0) {
-        self.index = index
-        self.section = section
-        self.linkType = linkType
-        self.snapLength = snapLength
-        self.name = name
-        self.interfaceDescription = interfaceDescription
-        self.timestampResolution = timestampResolution
-        self.timestampOffsetSeconds = timestampOffsetSeconds
-    }
-}
-
-/// Limits the readers apply to untrusted files.
-public enum CaptureFileLimits {
-    /// The largest pcapng block accepted (16 MiB, like Wireshark's limit); larger lengths are
-    /// reported as a malformed file instead of being allocated.
-    public static let maxBlockLength = 16 * 1024 * 1024
-}
-
 /// Native pcapng block reader (libpcap cannot deliver per-packet interfaces or mixed link types).
 final class PcapngReader {
     private let input: FileInput
@@ -201,7 +164,8 @@ final class PcapngReader {
             throw fail(.malformedFile, "packet block at offset \(offset) refers to interface \(interfaceID), but the section describes \(interfaces.count)")
         }
         let interface = interfaces[interfaceID]
-        guard let nanoseconds = Self.nanoseconds(units: units, resolution: interface.timestampResolution, offsetSeconds: interface.timestampOffsetSeconds) else {
+        guard let nanoseconds = Self.nanoseconds(units: units, resolution: interface.timestampResolution, offsetSeconds: interface.timestampOffsetSeconds)
+        else {
             throw fail(.malformedFile, "packet block at offset \(offset) has a timestamp that does not fit in 64-bit nanoseconds")
         }
         delivered += 1
@@ -285,7 +249,8 @@ final class PcapngReader {
 
     private func u16(_ bytes: [UInt8], _ at: Int) -> UInt16 {
         guard at >= 0, at + 2 <= bytes.count else { return 0 }
-        let a = UInt16(bytes[at]), b = UInt16(bytes[at + 1])
+        let a = UInt16(bytes[at])
+        let b = UInt16(bytes[at + 1])
         return bigEndian ? a << 8 | b : b << 8 | a
     }
 
@@ -300,7 +265,8 @@ final class PcapngReader {
     }
 
     private func u64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
-        let first = UInt64(u32(bytes, at)), second = UInt64(u32(bytes, at + 4))
+        let first = UInt64(u32(bytes, at))
+        let second = UInt64(u32(bytes, at + 4))
         return bigEndian ? first << 32 | second : second << 32 | first
     }
 

@@ -9,7 +9,9 @@ import Testing
 /// The `kubetape` executable SwiftPM builds next to the test bundle.
 func kubetapeBinary() throws -> String {
     let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [bundleDirectory.appendingPathComponent("kubetape").path, bundleDirectory.deletingLastPathComponent().appendingPathComponent("kubetape").path] {
+    for candidate in [
+        bundleDirectory.appendingPathComponent("kubetape").path, bundleDirectory.deletingLastPathComponent().appendingPathComponent("kubetape").path,
+    ] {
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
     struct Missing: Error, CustomStringConvertible {
@@ -146,7 +148,10 @@ struct CaptureCommandTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("count.pcap").path
-        let run = try CaptureProcess(["capture", "-i", "any", "-w", file, "-f", "udp dst port \(receiver.port)", "--count", "2", "--link-type", "sll", "--snaplen", "40", "--no-promiscuous", "--duration", "20"])
+        let run = try CaptureProcess([
+            "capture", "-i", "any", "-w", file, "-f", "udp dst port \(receiver.port)", "--count", "2", "--link-type", "sll", "--snaplen", "40",
+            "--no-promiscuous", "--duration", "20",
+        ])
         #expect(run.wait(for: "listening on any"), "no start line: \(run.stderr)")
         for id in 1...5 { receiver.send(dnsQuery(id: UInt16(id))) }
         let status = run.finish()
@@ -159,13 +164,15 @@ struct CaptureCommandTests {
         #expect(packets.allSatisfy { $0.data.count == 40 && $0.originalLength > 40 })
     }
 
-    @Test("bad input exits 2 with a plain message", arguments: [
-        (["capture", "-i", "kubetape-nope0", "-w", "/tmp/kubetape-never.pcap"], "available interfaces"),
-        (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "-f", "udp port banana"], "udp port banana"),
-        (["capture", "-i", "lo", "-w", "/nonexistent-dir/x.pcap"], "/nonexistent-dir/x.pcap"),
-        (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "--count", "0"], "--count"),
-        (["capture", "-w", "/tmp/kubetape-never.pcap"], "--interface"),
-    ])
+    @Test(
+        "bad input exits 2 with a plain message",
+        arguments: [
+            (["capture", "-i", "kubetape-nope0", "-w", "/tmp/kubetape-never.pcap"], "available interfaces"),
+            (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "-f", "udp port banana"], "udp port banana"),
+            (["capture", "-i", "lo", "-w", "/nonexistent-dir/x.pcap"], "/nonexistent-dir/x.pcap"),
+            (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "--count", "0"], "--count"),
+            (["capture", "-w", "/tmp/kubetape-never.pcap"], "--interface"),
+        ])
     func badInput(arguments: [String], message: String) throws {
         try requireRoot()
         let run = try CaptureProcess(arguments)

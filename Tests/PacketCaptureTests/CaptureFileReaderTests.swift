@@ -15,7 +15,9 @@ struct CaptureFileReaderFixtureTests {
         let oracle = try tsharkFields(path, ["frame.number", "frame.time_epoch", "frame.cap_len", "frame.len", "frame.interface_name"])
         #expect(oracle.count == packets.count, "\(name): tshark sees \(oracle.count) frames")
         for (packet, row) in zip(packets, oracle) {
-            let mine = ["\(packet.frameNumber)", epochText(packet.timestampNanoseconds), "\(packet.data.count)", "\(packet.originalLength)", packet.interfaceName ?? ""]
+            let mine = [
+                "\(packet.frameNumber)", epochText(packet.timestampNanoseconds), "\(packet.data.count)", "\(packet.originalLength)", packet.interfaceName ?? "",
+            ]
             #expect(mine == row, "\(name) frame \(packet.frameNumber)")
             if mine != row { break }
         }
@@ -86,9 +88,11 @@ struct CaptureFileReaderFixtureTests {
         #expect(packets.filter { $0.interfaceIndex == 1 }.allSatisfy { $0.timestampNanoseconds % 1000 == 0 })
     }
 
-    @Test("classic pcap link types come from the file header, unmapped", arguments: [
-        ("sll.pcap", LinkType.linuxSLL), ("sll2.pcap", .linuxSLL2), ("four_ipv6_http_streams.pcap", LinkType(12)), ("dns_udp.pcap", .ethernet),
-    ])
+    @Test(
+        "classic pcap link types come from the file header, unmapped",
+        arguments: [
+            ("sll.pcap", LinkType.linuxSLL), ("sll2.pcap", .linuxSLL2), ("four_ipv6_http_streams.pcap", LinkType(12)), ("dns_udp.pcap", .ethernet),
+        ])
     func classicLinkTypes(name: String, linkType: LinkType) throws {
         let reader = try CaptureFileReader(path: fixturePath(name))
         #expect(reader.format == .pcap)

@@ -99,7 +99,8 @@ struct CorruptInputTests {
         let blocks = pcapngBlocks(bytes)
         let epbs = blocks.filter { $0.type == 6 }
         let target = epbs[3].offset  // the 4th packet
-        bytes.replaceSubrange((target + 4)..<(target + 8), with: [UInt8(length & 0xFF), UInt8((length >> 8) & 0xFF), UInt8((length >> 16) & 0xFF), UInt8(length >> 24)])
+        bytes.replaceSubrange(
+            (target + 4)..<(target + 8), with: [UInt8(length & 0xFF), UInt8((length >> 8) & 0xFF), UInt8((length >> 16) & 0xFF), UInt8(length >> 24)])
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = try writeTemporary(bytes, in: dir, name: "bad.pcapng")
@@ -143,7 +144,9 @@ struct CorruptInputTests {
         }
     }
 
-    @Test("seeded mutations of real captures never crash and errors name the next frame", arguments: ["dns_tcp.pcap", "example.com-k8s-http.pcapng", "many_interfaces-1.pcapng"])
+    @Test(
+        "seeded mutations of real captures never crash and errors name the next frame",
+        arguments: ["dns_tcp.pcap", "example.com-k8s-http.pcapng", "many_interfaces-1.pcapng"])
     func mutations(name: String) throws {
         let original = try fixtureBytes(name)
         var rng = SeededGenerator(seed: 0x6B75_6265)
@@ -181,12 +184,14 @@ struct CorruptInputTests {
         }
     }
 
-    @Test("not a capture file, empty, missing, directory", arguments: [
-        ("text", Array("hello, this is not a capture\n".utf8), PacketCaptureError.Code.notACaptureFile),
-        ("empty", [], .notACaptureFile),
-        ("short", [0xD4, 0xC3], .notACaptureFile),
-        ("pcap-header-cut", [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0], .truncatedFile),
-    ])
+    @Test(
+        "not a capture file, empty, missing, directory",
+        arguments: [
+            ("text", Array("hello, this is not a capture\n".utf8), PacketCaptureError.Code.notACaptureFile),
+            ("empty", [], .notACaptureFile),
+            ("short", [0xD4, 0xC3], .notACaptureFile),
+            ("pcap-header-cut", [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0], .truncatedFile),
+        ])
     func notCaptures(label: String, bytes: [UInt8], code: PacketCaptureError.Code) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

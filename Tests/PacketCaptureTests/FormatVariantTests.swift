@@ -6,7 +6,9 @@ import Testing
 func byteSwappedClassic(_ bytes: [UInt8]) -> [UInt8] {
     var out = bytes
     func swap(_ at: Int, _ width: Int) { out.replaceSubrange(at..<(at + width), with: out[at..<(at + width)].reversed()) }
-    swap(0, 4); swap(4, 2); swap(6, 2)
+    swap(0, 4)
+    swap(4, 2)
+    swap(6, 2)
     for field in stride(from: 8, to: 24, by: 4) { swap(field, 4) }
     for record in classicRecordOffsets(bytes).dropLast() {
         for field in stride(from: record, to: record + 16, by: 4) { swap(field, 4) }
@@ -16,7 +18,8 @@ func byteSwappedClassic(_ bytes: [UInt8]) -> [UInt8] {
 
 @Suite("Capture file format variants")
 struct FormatVariantTests {
-    @Test("big-endian, nanosecond (editcap) and pcapng (editcap) versions of a pcap read the same packets",
+    @Test(
+        "big-endian, nanosecond (editcap) and pcapng (editcap) versions of a pcap read the same packets",
         arguments: ["dns_tcp.pcap", "sll.pcap", "four_ipv6_http_streams.pcap"])
     func variants(name: String) throws {
         let original = try CaptureFileReader.readAll(path: fixturePath(name))
@@ -63,12 +66,21 @@ struct FormatVariantTests {
         let reader = try CaptureFileReader(path: path)
         var packets: [CapturedPacket] = []
         while let packet = try reader.next() { packets.append(packet) }
-        expectSamePackets(packets, [
-            CapturedPacket(frameNumber: 1, timestampNanoseconds: 1_700_000_000_123_456_789, linkType: .ethernet, data: [0xAA, 0xBB, 0xCC], originalLength: 60, interfaceName: "eth0", interfaceIndex: 0),
-            CapturedPacket(frameNumber: 2, timestampNanoseconds: 105_500_000_000, linkType: .linuxSLL2, data: [1, 2, 3, 4, 5], originalLength: 5, interfaceName: "any", interfaceIndex: 1),
-            CapturedPacket(frameNumber: 3, timestampNanoseconds: 0, linkType: .raw, data: [9, 8, 7, 6], originalLength: 6, interfaceName: "tun0", interfaceIndex: 0),
-            CapturedPacket(frameNumber: 4, timestampNanoseconds: 2_000_001_000, linkType: .raw, data: [0x45], originalLength: 1, interfaceName: "tun0", interfaceIndex: 0),
-        ], "synthetic two-section pcapng")
+        expectSamePackets(
+            packets,
+            [
+                CapturedPacket(
+                    frameNumber: 1, timestampNanoseconds: 1_700_000_000_123_456_789, linkType: .ethernet, data: [0xAA, 0xBB, 0xCC], originalLength: 60,
+                    interfaceName: "eth0", interfaceIndex: 0),
+                CapturedPacket(
+                    frameNumber: 2, timestampNanoseconds: 105_500_000_000, linkType: .linuxSLL2, data: [1, 2, 3, 4, 5], originalLength: 5, interfaceName: "any",
+                    interfaceIndex: 1),
+                CapturedPacket(
+                    frameNumber: 3, timestampNanoseconds: 0, linkType: .raw, data: [9, 8, 7, 6], originalLength: 6, interfaceName: "tun0", interfaceIndex: 0),
+                CapturedPacket(
+                    frameNumber: 4, timestampNanoseconds: 2_000_001_000, linkType: .raw, data: [0x45], originalLength: 1, interfaceName: "tun0",
+                    interfaceIndex: 0),
+            ], "synthetic two-section pcapng")
         #expect(reader.interfaces.map(\.section) == [0, 0, 1])
         #expect(reader.interfaces.map(\.name) == ["eth0", "any", "tun0"])
         // tshark agrees on the frame count and the timestamps of this hand-built file.

@@ -176,7 +176,7 @@ struct LiveCaptureTests {
         }
         let start = ContinuousClock.now
         var idles = 0
-        let stats = try capture.run(onIdle: { idles += 1 }) { _ in }
+        let stats = try capture.run(onIdle: { idles += 1 }, handler: { _ in })
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(250))
         #expect(elapsed < .seconds(2))

@@ -5,8 +5,11 @@ import Testing
 @Suite("PcapWriter")
 struct PcapWriterTests {
     static let samples: [CapturedPacket] = [
-        CapturedPacket(frameNumber: 1, timestampNanoseconds: 1_764_165_600_123_456_789, linkType: .linuxSLL2, data: Array(repeating: 0xAB, count: 20) + [1, 2, 3], originalLength: 23),
-        CapturedPacket(frameNumber: 2, timestampNanoseconds: 1_764_165_600_999_999_999, linkType: .linuxSLL2, data: Array(0..<200).map { UInt8($0) }, originalLength: 1500),
+        CapturedPacket(
+            frameNumber: 1, timestampNanoseconds: 1_764_165_600_123_456_789, linkType: .linuxSLL2, data: Array(repeating: 0xAB, count: 20) + [1, 2, 3],
+            originalLength: 23),
+        CapturedPacket(
+            frameNumber: 2, timestampNanoseconds: 1_764_165_600_999_999_999, linkType: .linuxSLL2, data: Array(0..<200).map { UInt8($0) }, originalLength: 1500),
         CapturedPacket(frameNumber: 3, timestampNanoseconds: 0, linkType: .linuxSLL2, data: [], originalLength: 0),
     ]
 

@@ -63,10 +63,12 @@ func run(_ tool: String, _ arguments: [String]) throws -> ToolResult {
     // when several tests run tools in parallel.
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
+    let outURL = dir.appendingPathComponent("stdout")
+    let errURL = dir.appendingPathComponent("stderr")
     FileManager.default.createFile(atPath: outURL.path, contents: nil)
     FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+    let out = try FileHandle(forWritingTo: outURL)
+    let err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
@@ -162,7 +164,10 @@ struct PcapngBuilder {
     }
 
     mutating func enhancedPacket(interface: UInt32, units: UInt64, data: [UInt8], originalLength: Int? = nil) {
-        block(6, u32(interface) + u32(UInt32(units >> 32)) + u32(UInt32(units & 0xFFFF_FFFF)) + u32(UInt32(data.count)) + u32(UInt32(originalLength ?? data.count)) + padded(data))
+        block(
+            6,
+            u32(interface) + u32(UInt32(units >> 32)) + u32(UInt32(units & 0xFFFF_FFFF)) + u32(UInt32(data.count)) + u32(UInt32(originalLength ?? data.count))
+                + padded(data))
     }
 
     mutating func simplePacket(data: [UInt8], originalLength: Int? = nil) {
@@ -170,7 +175,10 @@ struct PcapngBuilder {
     }
 
     mutating func obsoletePacket(interface: UInt16, units: UInt64, data: [UInt8]) {
-        block(2, u16(interface) + u16(0) + u32(UInt32(units >> 32)) + u32(UInt32(units & 0xFFFF_FFFF)) + u32(UInt32(data.count)) + u32(UInt32(data.count)) + padded(data))
+        block(
+            2,
+            u16(interface) + u16(0) + u32(UInt32(units >> 32)) + u32(UInt32(units & 0xFFFF_FFFF)) + u32(UInt32(data.count)) + u32(UInt32(data.count))
+                + padded(data))
     }
 }
 
@@ -181,7 +189,9 @@ func expectSamePackets(_ actual: [CapturedPacket], _ expected: [CapturedPacket],
         func summary(_ p: CapturedPacket) -> String {
             "#\(p.frameNumber) t=\(p.timestampNanoseconds) \(p.linkType) caplen=\(p.data.count) len=\(p.originalLength) if=\(p.interfaceIndex)/\(p.interfaceName ?? "-") data=\(p.data.prefix(8))"
         }
-        Issue.record("\(context): frame \(e.frameNumber) differs: got \(summary(a)), expected \(summary(e))\(a.data != e.data ? " (octets differ)" : "")", sourceLocation: sourceLocation)
+        Issue.record(
+            "\(context): frame \(e.frameNumber) differs: got \(summary(a)), expected \(summary(e))\(a.data != e.data ? " (octets differ)" : "")",
+            sourceLocation: sourceLocation)
         return
     }
 }
