@@ -7,7 +7,7 @@ import DNSWire
 ///
 /// Keys are lowercased wire-format label runs, so a query is looked up by slicing its own
 /// lowercased wire form, without building strings.
-public struct ClusterDNSIndex: Sendable {
+public final class ClusterDNSIndex: Sendable {
     /// The options the index was built with.
     public let options: ClusterDNSOptions
 
@@ -18,6 +18,8 @@ public struct ClusterDNSIndex: Sendable {
         let lowerWire: [UInt8]
         let labelCount: Int
         let isReverse: Bool
+        /// The SOA of negative answers when the query spells the zone as configured.
+        let soa: ResourceRecord
     }
 
     struct PortEntry: Sendable {
@@ -35,6 +37,10 @@ public struct ClusterDNSIndex: Sendable {
         let host: [UInt8]
         /// Index into the service's `slicePorts`.
         let slice: Int
+        /// `<host>.<svc>.<ns>.svc` in wire form, no root.
+        let prefix: [UInt8]
+        /// The full name in the primary zone as configured.
+        let canonical: DNSName?
     }
 
     enum Kind: Sendable {
@@ -53,10 +59,18 @@ public struct ClusterDNSIndex: Sendable {
         let prefix: [UInt8]
         let endpoints: [EndpointAddress]
         let slicePorts: [[PortEntry]]
+        /// Distinct ready addresses per family, in slice order: the bare-name A/AAAA answer of a headless service.
+        let v4: [IPAddress]
+        let v6: [IPAddress]
+        /// `<svc>.<ns>.svc.<primary zone>` as configured.
+        let canonical: DNSName?
     }
 
     let zones: [Zone]
     let primaryZone: DNSName
+    /// The primary zone's wire form as configured: names built for queries spelling the zone this
+    /// way are precomputed.
+    let canonicalZone: [UInt8]
     /// Lowercased namespace names (label bytes).
     let namespaces: Set<ArraySlice<UInt8>>
     /// Key: lowercased wire of the two labels `<svc>.<ns>` (length octets included).
@@ -72,9 +86,11 @@ public struct ClusterDNSIndex: Sendable {
     public init(cluster: Cluster, options: ClusterDNSOptions = ClusterDNSOptions()) {
         self.options = options
         zones = options.zones.map { zone in
-            Zone(name: zone, lowerWire: zone.lowercased().wire, labelCount: zone.labelCount, isReverse: ClusterDNSOptions.isReverse(zone))
+            Zone(name: zone, lowerWire: zone.lowercased().wire, labelCount: zone.labelCount, isReverse: ClusterDNSOptions.isReverse(zone), soa: ClusterDNSIndex.soa(zoneSpelling: zone.wire, options: options))
         }.sorted { $0.labelCount > $1.labelCount }
         primaryZone = options.clusterDomain
+        canonicalZone = options.clusterDomain.wire
+        let canonicalZone = self.canonicalZone
 
         var namespaces = Set<ArraySlice<UInt8>>()
         for namespace in cluster.namespaces { namespaces.insert(ArraySlice(Array(namespace.lowercased().utf8))) }
@@ -91,7 +107,7 @@ public struct ClusterDNSIndex: Sendable {
         }
 
         let endpointPodNames = options.endpointPodNames
-        func endpoints(of slices: [EndpointSlice]) -> ([EndpointAddress], [[PortEntry]]) {
+        func endpoints(of slices: [EndpointSlice], servicePrefix: [UInt8]) -> ([EndpointAddress], [[PortEntry]]) {
             var addresses: [EndpointAddress] = []
             var ports: [[PortEntry]] = []
             for slice in slices {
@@ -106,7 +122,10 @@ public struct ClusterDNSIndex: Sendable {
                 for endpoint in slice.endpoints where endpoint.isReady {
                     for ip in endpoint.addresses {
                         let host = ClusterDNSIndex.endpointHostname(ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
-                        addresses.append(EndpointAddress(ip: ip, host: Array(host.utf8), slice: index))
+                        let hostBytes = Array(host.utf8)
+                        let prefix = [UInt8(truncatingIfNeeded: hostBytes.count)] + hostBytes + servicePrefix
+                        let canonical = hostBytes.isEmpty || hostBytes.count > 63 ? nil : try? DNSName(wire: prefix + canonicalZone)
+                        addresses.append(EndpointAddress(ip: ip, host: hostBytes, slice: index, prefix: prefix, canonical: canonical))
                     }
                 }
             }
@@ -141,13 +160,20 @@ public struct ClusterDNSIndex: Sendable {
                 PortEntry(name: Array((p.name ?? "").lowercased().utf8), proto: Array(p.transport.rawValue.lowercased().utf8), port: Int(p.port))
             }
             if ports.isEmpty { ports = [PortEntry(name: [], proto: [], port: -1)] }
-            let (addresses, slicePorts) = endpoints(of: slicesByService[name + "/" + namespace] ?? [])
-            let entry = ServiceEntry(name: name, namespace: namespace, kind: kind, ports: ports, prefix: key + ClusterDNSIndex.svcLabel, endpoints: addresses, slicePorts: slicePorts)
+            let prefix = key + ClusterDNSIndex.svcLabel
+            let (addresses, slicePorts) = endpoints(of: slicesByService[name + "/" + namespace] ?? [], servicePrefix: prefix)
+            var v4: [IPAddress] = []
+            var v6: [IPAddress] = []
+            var seen = Set<IPAddress>()
+            for address in addresses where seen.insert(address.ip).inserted {
+                if address.ip.isIPv4 { v4.append(address.ip) } else { v6.append(address.ip) }
+            }
+            let entry = ServiceEntry(name: name, namespace: namespace, kind: kind, ports: ports, prefix: prefix, endpoints: addresses, slicePorts: slicePorts, v4: v4, v6: v6, canonical: try? DNSName(wire: prefix + canonicalZone))
             services[ArraySlice(key)] = entry
             if case .clusterIP(let ips) = kind {
                 for ip in ips where reverse[ip] == nil {
                     // the first Service holding the address wins, exactly one PTR
-                    if let target = try? DNSName(wire: entry.prefix + zoneSuffix) { reverse[ip] = [target] }
+                    if let target = entry.canonical { reverse[ip] = [target] }
                 }
             }
         }
@@ -186,6 +212,16 @@ public struct ClusterDNSIndex: Sendable {
             nameServers = [(ClusterDNSIndex.label("ns")! + ClusterDNSIndex.label("dns")!, dnsIP)]
         }
         self.nameServers = nameServers
+    }
+
+    /// `<zone>. <min(ttl,300)> IN SOA ns.dns.<zone>. hostmaster.<zone>. <serial> 7200 1800 86400 <ttl>`,
+    /// every name spelled as `zoneSpelling` (wire form with root).
+    static func soa(zoneSpelling: [UInt8], options: ClusterDNSOptions) -> ResourceRecord {
+        let zone = (try? DNSName(wire: zoneSpelling)) ?? .root
+        let ns = (try? DNSName(wire: [2] + Array("ns".utf8) + [3] + Array("dns".utf8) + zoneSpelling)) ?? zone
+        let mbox = (try? DNSName(wire: [10] + Array("hostmaster".utf8) + zoneSpelling)) ?? zone
+        let ttl = options.ttl
+        return ResourceRecord(name: zone, ttl: min(ttl, 300), data: .soa(SOA(mname: ns, rname: mbox, serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl)))
     }
 
     static let svcLabel: [UInt8] = [3] + Array("svc".utf8)

@@ -11,13 +11,16 @@ struct Hit {
 
     var host: Host
     var port: Int
-    /// Leading label (endpoint name) in wire form, if any.
-    var head: [UInt8]
-    /// The rest of the zone-less name in wire form (`<svc>.<ns>.svc`).
-    var base: [UInt8]
+    /// The zone-less name in wire form (`<host>.<svc>.<ns>.svc`), no root octet.
+    var prefix: [UInt8]
+    /// The full name in the primary zone as configured, when precomputed.
+    var canonical: DNSName? = nil
 
-    func name(in zoneSpelling: [UInt8]) -> DNSName? {
-        try? DNSName(wire: head + base + zoneSpelling)
+    /// The name under `zoneSpelling` (wire, with root): the precomputed one when the query spelled
+    /// the zone as configured, else built.
+    func name(in zoneSpelling: [UInt8], canonicalZone: [UInt8]) -> DNSName? {
+        if let canonical, zoneSpelling == canonicalZone { return canonical }
+        return try? DNSName(wire: prefix + zoneSpelling)
     }
 }
 
@@ -33,6 +36,26 @@ extension ClusterDNSIndex {
     static func matchPort(_ rPort: ArraySlice<UInt8>?, _ pName: [UInt8], _ rProto: ArraySlice<UInt8>?, _ pProto: [UInt8]) -> Bool {
         guard let rPort, !rPort.isEmpty, let rProto, !rProto.isEmpty else { return true }
         return rPort.elementsEqual(pName) && rProto.elementsEqual(pProto)
+    }
+
+    /// The A or AAAA answer for `<svc>.<ns>.svc.<zone>` of a ClusterIP or headless service, taken
+    /// from precomputed lists; `nil` when the name is anything else (the general path decides).
+    /// Same result as `services` + `plugin.A`: ClusterIPs of the family (sentinel port included),
+    /// or the distinct ready addresses; NXDOMAIN for a headless service without any.
+    func bareServiceAddresses(_ request: ClusterDNSRequest, v4: Bool) -> Result<[IPAddress], NameError>? {
+        let m = request.labels.count
+        guard m == 3, request.label(2).elementsEqual(ClusterDNSRequest.svc), !request.isReverseName else { return nil }
+        guard namespaces.contains(request.label(1)) else { return .failure(NameError()) }
+        guard let service = services[request.run(0, 2)] else { return .failure(NameError()) }
+        switch service.kind {
+        case .externalName:
+            return nil
+        case .clusterIP(let ips):
+            return .success(ips.filter { $0.isIPv4 == v4 })
+        case .headless:
+            if service.endpoints.isEmpty { return .failure(NameError()) }
+            return .success(v4 ? service.v4 : service.v6)
+        }
     }
 
     /// `Kubernetes.Records`.
@@ -52,14 +75,14 @@ extension ClusterDNSIndex {
         switch service.kind {
         case .externalName(let target):
             guard r.endpoint == nil, let target else { return .failure(NameError()) }
-            return .success([Hit(host: .cname(target), port: -1, head: [], base: service.prefix)])
+            return .success([Hit(host: .cname(target), port: -1, prefix: service.prefix, canonical: service.canonical)])
         case .headless:
             break
         case .clusterIP(let ips):
             if r.endpoint == nil {
                 for p in service.ports where ClusterDNSIndex.matchPort(r.port, p.name, r.proto, p.proto) {
                     found = true
-                    for ip in ips { hits.append(Hit(host: .ip(ip), port: p.port, head: [], base: service.prefix)) }
+                    for ip in ips { hits.append(Hit(host: .ip(ip), port: p.port, prefix: service.prefix, canonical: service.canonical)) }
                 }
                 return found ? .success(hits) : .failure(NameError())
             }
@@ -69,7 +92,7 @@ extension ClusterDNSIndex {
         for address in service.endpoints {
             if let wanted, !ClusterDNSIndex.equalFolded(wanted, address.host) { continue }
             for p in service.slicePorts[address.slice] where ClusterDNSIndex.matchPort(r.port, p.name, r.proto, p.proto) {
-                hits.append(Hit(host: .ip(address.ip), port: p.port, head: [UInt8(address.host.count)] + address.host, base: service.prefix))
+                hits.append(Hit(host: .ip(address.ip), port: p.port, prefix: address.prefix, canonical: address.canonical))
                 found = true
             }
         }
@@ -107,38 +130,42 @@ extension ClusterDNSIndex {
         guard let ip = IPAddress(text) else { return .failure(NameError()) }
         let base = [UInt8(podName.count)] + podName + request.run(n, n + 1) + ClusterDNSIndex.podLabel
         if options.pods == .insecure {
-            return .success([Hit(host: .ip(ip), port: 0, head: [], base: base)])
+            return .success([Hit(host: .ip(ip), port: 0, prefix: base)])
         }
         // verified: the textual form must be the pod's primary IP, in that namespace
         guard text == ip.description, let namespaces = podIPs[ip] else { return .failure(NameError()) }
         let namespace = String(decoding: request.label(n), as: UTF8.self)
-        let hits = namespaces.filter { $0 == namespace }.map { _ in Hit(host: .ip(ip), port: 0, head: [], base: base) }
+        let hits = namespaces.filter { $0 == namespace }.map { _ in Hit(host: .ip(ip), port: 0, prefix: base) }
         return hits.isEmpty ? .failure(NameError()) : .success(hits)
     }
 
+    static let nsBytes: [UInt8] = Array("ns".utf8)
+    static let dnsBytes: [UInt8] = Array("dns".utf8)
+    static let dnsVersionBytes: [UInt8] = Array("dns-version".utf8)
+
     /// True for `ns.dns.<zone>`.
     func isDefaultNS(_ request: ClusterDNSRequest) -> Bool {
-        request.labels.count == 2 && request.label(0).elementsEqual(Array("ns".utf8)) && request.label(1).elementsEqual(Array("dns".utf8))
+        request.labels.count == 2 && request.label(0).elementsEqual(ClusterDNSIndex.nsBytes) && request.label(1).elementsEqual(ClusterDNSIndex.dnsBytes)
     }
 
     /// `Kubernetes.Services` for a query type.
     func services(_ request: ClusterDNSRequest, _ qtype: DNSType) -> Result<[Hit], NameError> {
         switch qtype {
         case .txt:
-            if request.labels.count == 1 && request.label(0).elementsEqual(Array("dns-version".utf8)) {
-                return .success([Hit(host: .text, port: -1, head: [], base: [])])
+            if request.labels.count == 1 && request.label(0).elementsEqual(ClusterDNSIndex.dnsVersionBytes) {
+                return .success([Hit(host: .text, port: -1, prefix: [])])
             }
             if case .success(let hits) = records(request), !hits.isEmpty { return .success([]) }
             return .failure(NameError())
         case .ns:
-            return .success(nameServers.map { Hit(host: .ip($0.ip), port: -1, head: [], base: $0.prefix) })
+            return .success(nameServers.map { Hit(host: .ip($0.ip), port: -1, prefix: $0.prefix) })
         default:
             break
         }
         if isDefaultNS(request) {
             return .success(nameServers.compactMap { ns in
                 switch (ns.ip, qtype) {
-                case (.v4, .a), (.v6, .aaaa): return Hit(host: .ip(ns.ip), port: -1, head: [], base: ns.prefix)
+                case (.v4, .a), (.v6, .aaaa): return Hit(host: .ip(ns.ip), port: -1, prefix: ns.prefix)
                 default: return nil
                 }
             })

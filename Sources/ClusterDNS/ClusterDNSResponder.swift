@@ -122,6 +122,23 @@ public struct ClusterDNSResponder: Sendable {
     /// `loadbalance`'s grouping: CNAME, then the rest in order, then A/AAAA permuted, then MX permuted.
     mutating func roundRobin(_ records: [ResourceRecord], _ permute: (inout [ResourceRecord], inout SeededGenerator) -> Void) -> [ResourceRecord] {
         guard records.count > 1 else { return records }
+        var addresses = 0
+        var others = 0
+        var cnameAfterOther = false
+        for record in records {
+            switch record.type {
+            case .a, .aaaa: addresses += 1
+            case .cname: if others > 0 || addresses > 0 { cnameAfterOther = true }
+            default: others += 1
+            }
+        }
+        if addresses == records.count {
+            // the common case: only addresses, permuted in place
+            var out = records
+            permute(&out, &generator)
+            return out
+        }
+        if addresses == 0 && !cnameAfterOther && !records.contains(where: { $0.type == .mx }) { return records }
         var cname: [ResourceRecord] = []
         var address: [ResourceRecord] = []
         var mx: [ResourceRecord] = []
@@ -175,7 +192,7 @@ extension ClusterDNSResponder {
         let wire = name.wire
         for zone in index.zones where zone.lowerWire.count <= wire.count {
             let start = wire.count - zone.lowerWire.count
-            guard ClusterDNSIndex.equalFolded(zone.lowerWire[...], Array(wire[start...])) else { continue }
+            guard ClusterDNSResponder.equalFolded(zone.lowerWire, wire, from: start) else { continue }
             // the suffix must start on a label boundary
             var i = 0
             while i < start { i += Int(wire[i]) + 1 }
@@ -277,7 +294,7 @@ extension ClusterDNSResponder {
             if case .success(let hits) = index.services(request, .ns) {
                 var seen: [DNSName] = []
                 for hit in hits {
-                    guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling) else { continue }
+                    guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling, canonicalZone: index.canonicalZone) else { continue }
                     extra.append(ClusterDNSResponder.address(owner: target, ip: ip, ttl: options.ttl))
                     if seen.contains(where: { $0.isIdentical(to: target) }) { continue }
                     seen.append(target)
@@ -303,11 +320,20 @@ extension ClusterDNSResponder {
     }
 
     func soa(_ request: ClusterDNSRequest) -> ResourceRecord {
-        let zone = (try? DNSName(wire: request.zoneSpelling)) ?? request.zone.name
-        let ns = (try? DNSName(wire: [2] + Array("ns".utf8) + [3] + Array("dns".utf8) + request.zoneSpelling)) ?? zone
-        let mbox = (try? DNSName(wire: [10] + Array("hostmaster".utf8) + request.zoneSpelling)) ?? zone
-        let ttl = options.ttl
-        return ResourceRecord(name: zone, ttl: min(ttl, 300), data: .soa(SOA(mname: ns, rname: mbox, serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl)))
+        if request.zoneSpelling == request.zone.name.wire { return request.zone.soa }
+        return ClusterDNSIndex.soa(zoneSpelling: request.zoneSpelling, options: options)
+    }
+
+    /// `lowered` equals `wire[from...]` with ASCII letters folded.
+    static func equalFolded(_ lowered: [UInt8], _ wire: [UInt8], from start: Int) -> Bool {
+        guard wire.count - start == lowered.count else { return false }
+        var i = start
+        for c in lowered {
+            let b = wire[i]
+            if ((b >= 65 && b <= 90) ? b | 0x20 : b) != c { return false }
+            i += 1
+        }
+        return true
     }
 
     static func address(owner: DNSName, ip: IPAddress, ttl: UInt32) -> ResourceRecord {
@@ -319,6 +345,14 @@ extension ClusterDNSResponder {
 
     /// `plugin.A` / `plugin.AAAA`, CNAME chasing included.
     func addresses(_ request: ClusterDNSRequest, type: DNSType, previous: [ResourceRecord], depth: Int) -> Result<([ResourceRecord], Bool), NameError> {
+        if let fast = index.bareServiceAddresses(request, v4: type == .a) {
+            switch fast {
+            case .success(let ips):
+                return .success((ips.map { ClusterDNSResponder.address(owner: request.name, ip: $0, ttl: options.ttl) }, false))
+            case .failure(let error):
+                return .failure(error)
+            }
+        }
         let hits: [Hit]
         switch index.services(request, type) {
         case .success(let found): hits = found
@@ -380,7 +414,7 @@ extension ClusterDNSResponder {
         var srvSeen: [(DNSName, Int)] = []
         var extraSeen: [(DNSName, IPAddress)] = []
         for hit in hits where hit.port != -1 {
-            guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling) else { continue }
+            guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling, canonicalZone: index.canonicalZone) else { continue }
             if !srvSeen.contains(where: { $0.0.isIdentical(to: target) && $0.1 == hit.port }) {
                 srvSeen.append((target, hit.port))
                 records.append(ResourceRecord(name: request.name, ttl: options.ttl, data: .srv(SRV(priority: 0, weight: weight, port: UInt16(truncatingIfNeeded: hit.port), target: target))))

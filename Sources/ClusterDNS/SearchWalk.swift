@@ -132,6 +132,8 @@ public struct SearchWalk: Sendable {
         let dots = name.utf8.filter { $0 == UInt8(ascii: ".") }.count
         let asIsFirst = resolver == .glibc && !trailingDot && dots >= resolvConf.ndots
         var searchStopped = false
+        var savedFailure: Failure?
+        var lastFailure: Failure?
         for (position, candidate) in names.enumerated() {
             // glibc: after an error ends the search loop, only the final bare name is still tried
             if searchStopped {
@@ -147,19 +149,26 @@ public struct SearchWalk: Sendable {
                     return walk
                 }
                 let rcodes = replies.map(\.rcode)
+                let failure: Failure
                 if rcodes.contains(where: { $0 != .noError && $0 != .nxDomain && $0 != .servFail }) {
-                    walk.failure = .noRecovery
-                    let isAsIs = (position == 0 && asIsFirst) || (position == names.count - 1 && !asIsFirst)
-                    if trailingDot { return walk }
-                    if !isAsIs { searchStopped = true }
-                    continue
-                }
-                if rcodes.contains(.servFail) {
+                    failure = .noRecovery
+                } else if rcodes.contains(.servFail) {
+                    failure = .tryAgain
                     gotServFail = true
                 } else if rcodes.contains(.noError) {
+                    failure = .noData
                     gotNoData = true
+                } else {
+                    failure = .nameNotFound
                 }
-                walk.failure = gotNoData ? .noData : (gotServFail ? .tryAgain : .nameNotFound)
+                lastFailure = failure
+                let isAsIsFirst = position == 0 && asIsFirst
+                if isAsIsFirst { savedFailure = failure }
+                if trailingDot { break }
+                if failure == .noRecovery && !(position == names.count - 1 && !asIsFirst) {
+                    // the search-domain loop ends; the bare name may still follow
+                    searchStopped = true
+                }
             case .musl:
                 var verdict: Failure?? = nil
                 for reply in replies {
@@ -198,6 +207,11 @@ public struct SearchWalk: Sendable {
                 }
                 return walk
             }
+        }
+        if resolver == .glibc {
+            // res_query.c: the as-is query's error if it was tried first, else NO_DATA if any
+            // candidate had it, else TRY_AGAIN after a SERVFAIL, else the last error
+            walk.failure = savedFailure ?? (gotNoData ? .noData : (gotServFail ? .tryAgain : lastFailure))
         }
         return walk
     }

@@ -287,11 +287,17 @@ struct ChecklistTests {
         var more = cut
         more.answers = Array(reply.answers.prefix(cut.answers.count + 1))
         #expect(try more.wireBytes(compress: true).count > 512)
-        // EDNS 4096: fits, uncompressed, OPT kept
+        // EDNS 4096: fits, OPT kept; compressed only because UDP replies above 1480 octets always are
         let big = DNSMessage.query(id: 2, name: "hdls-big.testns.svc.cluster.local.", type: .a, edns: EDNS(udpPayloadSize: 4096))
         let ednsReply = r.respond(to: big)
+        #expect(try ednsReply.wireBytes(compress: false).count > 1480)
         let (whole, compressWhole) = try ReplyTruncation.fit(ednsReply, limit: ReplyTruncation.limit(for: big))
-        #expect(!whole.header.truncated && whole.answers.count == 40 && !compressWhole && whole.edns != nil)
+        #expect(!whole.header.truncated && whole.answers.count == 40 && compressWhole && whole.edns != nil)
+        let (overTCP, compressTCP) = try ReplyTruncation.fit(ednsReply, limit: 65535, udp: false)
+        #expect(!overTCP.header.truncated && !compressTCP)
+        // a small reply that fits is sent uncompressed
+        let one = r.respond(to: DNSMessage.query(id: 5, name: "svc1.testns.svc.cluster.local.", type: .a))
+        #expect(try ReplyTruncation.fit(one, limit: 512).compress == false)
         // EDNS below 512 counts as 512; TCP is 65535
         #expect(ReplyTruncation.limit(for: DNSMessage.query(id: 3, name: "x.", type: .a, edns: EDNS(udpPayloadSize: 100))) == 512)
         #expect(ReplyTruncation.limit(for: query, overTCP: true) == 65535)

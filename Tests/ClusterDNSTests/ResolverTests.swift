@@ -100,9 +100,12 @@ struct SearchWalkTests {
     func candidates() throws {
         #expect(try SearchWalk.candidates(for: "svc1", resolvConf: Self.conf, resolver: .glibc).map(\.description) == ["svc1.testns.svc.cluster.local.", "svc1.svc.cluster.local.", "svc1.cluster.local.", "svc1."])
         #expect(try SearchWalk.candidates(for: "svc1.", resolvConf: Self.conf, resolver: .glibc).map(\.description) == ["svc1."])
-        #expect(try SearchWalk.candidates(for: "a.b.c.d.e", resolvConf: Self.conf, resolver: .glibc).map(\.description) == ["a.b.c.d.e.", "a.b.c.d.e.testns.svc.cluster.local.", "a.b.c.d.e.svc.cluster.local.", "a.b.c.d.e.cluster.local."])
-        #expect(try SearchWalk.candidates(for: "a.b.c.d.e", resolvConf: Self.conf, resolver: .musl).map(\.description) == ["a.b.c.d.e."])
-        #expect(try SearchWalk.candidates(for: "a.b.c.d.e", resolvConf: Self.conf, resolver: .bind).map(\.description) == ["a.b.c.d.e."])
+        // five dots reach ndots:5: as-is first (glibc then searches on; musl and BIND do not)
+        #expect(try SearchWalk.candidates(for: "a.b.c.d.e.f", resolvConf: Self.conf, resolver: .glibc).map(\.description) == ["a.b.c.d.e.f.", "a.b.c.d.e.f.testns.svc.cluster.local.", "a.b.c.d.e.f.svc.cluster.local.", "a.b.c.d.e.f.cluster.local."])
+        #expect(try SearchWalk.candidates(for: "a.b.c.d.e.f", resolvConf: Self.conf, resolver: .musl).map(\.description) == ["a.b.c.d.e.f."])
+        #expect(try SearchWalk.candidates(for: "a.b.c.d.e.f", resolvConf: Self.conf, resolver: .bind).map(\.description) == ["a.b.c.d.e.f."])
+        // four dots stay below ndots:5: search first, bare name last
+        #expect(try SearchWalk.candidates(for: "a.b.c.d.e", resolvConf: Self.conf, resolver: .bind).map(\.description) == ["a.b.c.d.e.testns.svc.cluster.local.", "a.b.c.d.e.svc.cluster.local.", "a.b.c.d.e.cluster.local.", "a.b.c.d.e."])
         let rootSearch = ResolvConf(searches: ["kiada.svc.cluster.local", "."], options: [.init(name: "ndots", value: "5")])
         #expect(try SearchWalk.candidates(for: "x", resolvConf: rootSearch, resolver: .glibc).map(\.description) == ["x.kiada.svc.cluster.local.", "x."])
         #expect(throws: ClusterDNSError.self) { try SearchWalk.candidates(for: "", resolvConf: Self.conf, resolver: .glibc) }
