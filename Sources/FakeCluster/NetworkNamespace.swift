@@ -41,6 +41,10 @@ public struct NetworkNamespace: Hashable, Sendable {
             let parts = name.split(separator: "-")
             guard parts.count >= 3, parts[0] == "kubetape", let pid = Int32(parts[1]) else { continue }
             if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+                // commands a killed run left inside its namespace were started by kubetape: end them
+                if let pids = try? IPCommand.output(["netns", "pids", name]) {
+                    for orphan in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(orphan, SIGKILL) }
+                }
                 NetworkNamespace(name: name).remove()
                 removed.append(name)
             }
