@@ -5,8 +5,13 @@ import DNSWire
 extension Event {
     /// Appends this event as one JSON object and a newline.
     public func writeJSONLine(into out: inout [UInt8]) {
-        var w = JSONWriter(out: out)
-        out = []
+        let sink = ByteSink()
+        writeJSONLine(to: sink)
+        sink.withUnsafeBytes { out.append(contentsOf: $0) }
+    }
+
+    func writeJSONLine(to sink: ByteSink) {
+        var w = JSONWriter(out: sink)
         w.raw("{\"kind\":")
         switch kind {
         case .dns: w.string("dns")
@@ -42,15 +47,13 @@ extension Event {
             http.writeJSONFields(&w)
         }
         w.raw("}\n")
-        out = w.out
     }
 
     /// This event as one JSON object (no newline).
     public var jsonLine: String {
-        var out: [UInt8] = []
-        writeJSONLine(into: &out)
-        if out.last == 10 { out.removeLast() }
-        return String(decoding: out, as: UTF8.self)
+        let sink = ByteSink()
+        writeJSONLine(to: sink)
+        return sink.withUnsafeBytes { String(decoding: $0.dropLast(), as: UTF8.self) }
     }
 
     /// One human-readable line, as `kubetape inspect` prints it.
@@ -247,8 +250,82 @@ extension DNSEvent {
 }
 
 /// A minimal JSON writer into bytes.
+/// Writes events as JSON Lines into one growing buffer, for output of millions of lines without
+/// per-line allocations.
+public final class JSONLinesWriter {
+    let sink = ByteSink()
+
+    public init() {}
+
+    /// Appends one event as a JSON object and a newline.
+    public func write(_ event: Event) { event.writeJSONLine(to: sink) }
+
+    /// Octets written since the last ``removeAll()``.
+    public var byteCount: Int { sink.count }
+
+    /// The octets written so far.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try sink.withUnsafeBytes(body)
+    }
+
+    /// Forgets the octets written, keeping the memory.
+    public func removeAll() { sink.count = 0 }
+}
+
+/// A growable octet buffer with unchecked appends after one capacity check.
+final class ByteSink {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    var count = 0
+    private var capacity: Int
+
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let new = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        new.update(from: base, count: count)
+        base.deallocate()
+        base = new
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    func append(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always)
+    func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    func append(contentsOf bytes: UnsafeMutableRawBufferPointer) {
+        append(contentsOf: UnsafeRawBufferPointer(bytes).bindMemory(to: UInt8.self))
+    }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+}
+
 struct JSONWriter {
-    var out: [UInt8]
+    let out: ByteSink
 
     @inline(__always)
     mutating func raw(_ s: StaticString) {
@@ -290,6 +367,12 @@ struct JSONWriter {
     /// straight from the wire octets.
     mutating func name(_ name: DNSName) {
         out.append(UInt8(ascii: "\""))
+        nameBody(name)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The presentation form of `name`, JSON-escaped, without quotes.
+    mutating func nameBody(_ name: DNSName) {
         let wire = name.wire
         if wire.count <= 1 {
             out.append(UInt8(ascii: "."))
@@ -327,7 +410,6 @@ struct JSONWriter {
                 i = end
             }
         }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// RDATA in presentation form as a JSON string; the common types without building a String.
@@ -339,6 +421,32 @@ struct JSONWriter {
             out.append(UInt8(ascii: "\""))
         case .ns(let n), .cname(let n), .ptr(let n):
             name(n)
+        case .soa(let soa):
+            out.append(UInt8(ascii: "\""))
+            nameBody(soa.mname)
+            out.append(UInt8(ascii: " "))
+            nameBody(soa.rname)
+            for value in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] {
+                out.append(UInt8(ascii: " "))
+                int(Int(value))
+            }
+            out.append(UInt8(ascii: "\""))
+        case .srv(let srv):
+            out.append(UInt8(ascii: "\""))
+            int(Int(srv.priority))
+            out.append(UInt8(ascii: " "))
+            int(Int(srv.weight))
+            out.append(UInt8(ascii: " "))
+            int(Int(srv.port))
+            out.append(UInt8(ascii: " "))
+            nameBody(srv.target)
+            out.append(UInt8(ascii: "\""))
+        case .mx(let preference, let exchange):
+            out.append(UInt8(ascii: "\""))
+            int(Int(preference))
+            out.append(UInt8(ascii: " "))
+            nameBody(exchange)
+            out.append(UInt8(ascii: "\""))
         default:
             string(data.presentation)
         }
@@ -349,8 +457,13 @@ struct JSONWriter {
     }
 
     mutating func int(_ value: Int) {
-        if value == 0 {
-            out.append(48)
+        if value >= 0 && value < 10 {
+            out.append(48 + UInt8(value))
+            return
+        }
+        if value >= 10 && value < 100 {
+            out.append(48 + UInt8(value / 10))
+            out.append(48 + UInt8(value % 10))
             return
         }
         var v = value.magnitude

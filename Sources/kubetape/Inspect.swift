@@ -68,11 +68,17 @@ struct Inspect: ParsableCommand {
         var unsupportedLinkType: String?
         let file = self.file
         let json = self.json
+        let jsonWriter = JSONLinesWriter()
         let handle: (TrafficDecoder.Output) -> Void = { result in
             switch result {
             case .event(let event):
                 if json {
-                    event.writeJSONLine(into: &output.buffer)
+                    jsonWriter.write(event)
+                    if jsonWriter.byteCount >= 1 << 16 {
+                        output.flush()
+                        jsonWriter.withUnsafeBytes { output.write($0) }
+                        jsonWriter.removeAll()
+                    }
                 } else {
                     output.buffer.append(contentsOf: event.textLine.utf8)
                     output.buffer.append(10)
@@ -83,6 +89,8 @@ struct Inspect: ParsableCommand {
                     unsupportedLinkType = diagnostic.description
                 }
                 output.flush()
+                jsonWriter.withUnsafeBytes { output.write($0) }
+                jsonWriter.removeAll()
                 FileHandleOutput.standardError("\(file): \(diagnostic)")
             }
         }
@@ -100,6 +108,7 @@ struct Inspect: ParsableCommand {
         }
         decoder.finish(handle)
         output.flush()
+        jsonWriter.withUnsafeBytes { output.write($0) }
         if let readError {
             let text = "\(readError)"
             throw BadInput(text.hasPrefix(file) ? text : "\(file): \(text)")
@@ -116,11 +125,22 @@ struct StandardOutput {
 
     init() { buffer.reserveCapacity(1 << 17) }
 
+    /// Writes `bytes` straight through (after anything buffered).
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        flush()
+        var offset = 0
+        while offset < bytes.count, let base = bytes.baseAddress {
+            let written = Glibc.write(1, base + offset, bytes.count - offset)
+            if written <= 0 { break }
+            offset += written
+        }
+    }
+
     mutating func flush() {
         var offset = 0
         while offset < buffer.count {
             let written = buffer.withUnsafeBytes { raw in
-                write(1, raw.baseAddress! + offset, raw.count - offset)
+                Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
             }
             if written <= 0 { break }
             offset += written

@@ -22,7 +22,7 @@ import Traffic
 
     @Test func pairingNeedsTheSameQuestionAndFiveTuple() throws {
         var other = Self.r
-        other.questions[0].name = try DNSName("other.kiada.svc.cluster.local")
+        other.questions[0].name = DNSName(stringLiteral: "other.kiada.svc.cluster.local")
         let d = decode([
             Build.udpDNS(1, "10.244.3.4", 40000, "10.96.0.10", 53, Self.q),
             Build.udpDNS(2, "10.96.0.10", 53, "10.244.3.4", 40001, Self.r),  // other port
