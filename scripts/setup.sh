@@ -17,6 +17,7 @@ APT_PACKAGES=(
     python3          # dnspython peer
     python3-pip
     time             # /usr/bin/time -v for peak memory in benchmarks
+    wrk              # HTTP load for benchmarks
 )
 
 missing=()
