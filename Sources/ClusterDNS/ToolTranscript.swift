@@ -159,7 +159,9 @@ public struct ToolTranscript: Sendable {
             lines += body
             lines.append("")
             lines.append(";; SERVER: \(server)#53(\(server)) (UDP)")
-            let size = (try? reply.wireBytes(compress: true).count) ?? 0
+            // CoreDNS sends a reply that fits uncompressed (ReplyTruncation)
+            let fitted = try? ReplyTruncation.fit(reply, limit: ReplyTruncation.limit(for: last.query))
+            let size = fitted.flatMap { try? $0.message.wireBytes(compress: $0.compress).count } ?? 0
             lines.append(";; MSG SIZE  rcvd: \(size)")
             lines.append("")
             if reply.rcode != .noError { status = 1 }
