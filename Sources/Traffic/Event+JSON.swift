@@ -94,7 +94,6 @@ extension Event {
             line += "http client \(h.client) → \(h.server)"
             if let r = h.request {
                 line += " \(r.method) \(r.uri)"
-                if let host = r.host { line += " (Host: \(host))" }
             } else {
                 line += " (request not seen)"
             }
@@ -102,12 +101,14 @@ extension Event {
                 line += " → \(r.status)"
                 let preview = HTTPExchange.previewText(r.bodyPreview, limit: 80)
                 if !preview.isEmpty { line += " '\(preview)'" }
-                if let latency = h.latencyNanoseconds, let q = h.request?.frame {
-                    line += " (request frame \(q), \(JSONWriter.milliseconds(latency)) ms)"
-                }
             } else {
                 line += " → (no response)"
             }
+            var notes: [String] = []
+            if let host = h.request?.host { notes.append("host \(host)") }
+            if let q = h.request?.frame { notes.append("request frame \(q)") }
+            if let latency = h.latencyNanoseconds { notes.append("\(JSONWriter.milliseconds(latency)) ms") }
+            if !notes.isEmpty { line += " (\(notes.joined(separator: ", ")))" }
         }
         return line
     }

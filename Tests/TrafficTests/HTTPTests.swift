@@ -65,7 +65,7 @@ import Traffic
         #expect(h.response?.status == 200)
         #expect(event.frame == 5)
         #expect(h.request?.frame == 4)
-        #expect(event.textLine.hasSuffix("http client 10.244.3.4:51234 → 10.244.2.8:80 GET / (Host: quote) → 200 'This is the quote service running in pod quote-002' (request frame 4, 1.000 ms)"))
+        #expect(event.textLine.hasSuffix("http client 10.244.3.4:51234 → 10.244.2.8:80 GET / → 200 'This is the quote service running in pod quote-002' (host quote, request frame 4, 1.000 ms)"))
         #expect(event.jsonLine.contains(#""bodyPreview":"This is the quote service running in pod quote-002\n""#))
     }
 
