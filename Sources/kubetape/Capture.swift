@@ -59,7 +59,7 @@ struct Capture: ParsableCommand {
     func validate() throws {
         if interface.isEmpty { throw ValidationError("-i needs an interface name") }
         if file.isEmpty { throw ValidationError("-w needs a file name") }
-        if let duration, !(duration > 0 && duration.isFinite) { throw ValidationError("--duration must be a positive number of seconds") }
+        if let duration, !(duration > 0 && duration <= 1e9) { throw ValidationError("--duration must be a positive number of seconds (at most 1e9)") }
         if let count, count <= 0 { throw ValidationError("--count must be positive") }
         if !(1...262_144).contains(snaplen) { throw ValidationError("--snaplen must be between 1 and 262144") }
         if dnsPorts.contains(0) { throw ValidationError("--dns-port must be between 1 and 65535") }
