@@ -37,6 +37,12 @@ public enum DNSExchange {
     /// `ReplyTruncation`): uncompressed when it fits, otherwise compressed and cut record by
     /// record in the order answer, authority, additional, with TC set.
     public static func fitted(_ response: DNSMessage, limit: Int, transport: DNSTransport) throws -> ByteBuffer {
+        // the common case first: the uncompressed reply fits (and, over UDP, needs no compression
+        // against fragmentation), so it is encoded once
+        let plain = try response.wireFormat(compress: false)
+        if plain.readableBytes <= max(limit, 512) && (transport == .tcp || plain.readableBytes <= 1480) {
+            return plain
+        }
         let (message, compress) = try ReplyTruncation.fit(response, limit: limit, udp: transport == .udp)
         return try message.wireFormat(compress: compress)
     }

@@ -47,6 +47,9 @@ public final class DNSServer: Sendable {
         let idle = configuration.tcpIdleTimeout
         let udpBootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // read up to 32 datagrams per system call and answer them in one flush (sendmmsg)
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(handler: handler, logger: logger))
@@ -127,6 +130,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let handler: any DNSQueryHandler
     let logger: Logger
+    var pendingFlush = false
 
     init(handler: any DNSQueryHandler, logger: Logger) {
         self.handler = handler
@@ -136,7 +140,15 @@ final class UDPQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let reply = DNSExchange.reply(to: envelope.data, transport: .udp, handler: handler) else { return }
-        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
+        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
+        pendingFlush = true
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pendingFlush {
+            pendingFlush = false
+            context.flush()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
