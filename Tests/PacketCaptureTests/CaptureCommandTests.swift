@@ -172,6 +172,7 @@ struct CaptureCommandTests {
             (["capture", "-i", "lo", "-w", "/nonexistent-dir/x.pcap"], "/nonexistent-dir/x.pcap"),
             (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "--count", "0"], "--count"),
             (["capture", "-w", "/tmp/kubetape-never.pcap"], "--interface"),
+        (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "--duration", "1e300"], "--duration"),
         ])
     func badInput(arguments: [String], message: String) throws {
         try requireRoot()
@@ -179,6 +180,27 @@ struct CaptureCommandTests {
         #expect(run.finish() == 2)
         #expect(run.stderr.contains(message), "stderr: \(run.stderr)")
         if message == "available interfaces" { #expect(run.stderr.contains("lo")) }
+    }
+
+    @Test("on a terminal the progress is one line updated in place with \\r")
+    func terminalProgress() throws {
+        try requireRoot()
+        let receiver = try LoopbackUDPReceiver()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("tty.pcap").path
+        let binary = try kubetapeBinary()
+        // script(1) gives the command a pseudo-terminal; its output carries our standard error.
+        let sender = Thread {
+            usleep(400_000)
+            for id in 1...3 { receiver.send(dnsQuery(id: UInt16(id))) }
+        }
+        sender.start()
+        let result = try run("script", ["-qec", "\(binary) capture -i lo -w \(file) -f 'udp dst port \(receiver.port)' --duration 1.5", "/dev/null"])
+        #expect(result.status == 0, "output: \(result.stdout)")
+        #expect(result.stdout.contains("\r3 packets, "), "output: \(result.stdout.debugDescription)")
+        #expect(result.stdout.contains("\u{1B}[K"))
+        #expect(result.stdout.contains("3 packets written to"))
     }
 
     @Test("without CAP_NET_RAW/CAP_NET_ADMIN (uid nobody) the error says which capabilities are missing")

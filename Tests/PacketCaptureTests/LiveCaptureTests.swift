@@ -7,7 +7,7 @@ import Testing
 #endif
 
 /// A UDP socket bound to 127.0.0.1 on a kernel-chosen port; datagrams are sent to it only.
-final class LoopbackUDPReceiver {
+final class LoopbackUDPReceiver: Sendable {
     let fd: Int32
     let port: UInt16
 
