@@ -50,7 +50,10 @@ public struct CapturedPacket: Hashable, Sendable {
     /// The pcapng interface index, or 0 for classic pcap and live captures.
     public var interfaceIndex: Int
 
-    public init(frameNumber: Int, timestampNanoseconds: Int64, linkType: LinkType, data: [UInt8], originalLength: Int, interfaceName: String? = nil, interfaceIndex: Int = 0) {
+    public init(
+        frameNumber: Int, timestampNanoseconds: Int64, linkType: LinkType, data: [UInt8], originalLength: Int, interfaceName: String? = nil,
+        interfaceIndex: Int = 0
+    ) {
         self.frameNumber = frameNumber
         self.timestampNanoseconds = timestampNanoseconds
         self.linkType = linkType

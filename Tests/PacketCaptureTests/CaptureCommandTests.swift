@@ -172,7 +172,7 @@ struct CaptureCommandTests {
             (["capture", "-i", "lo", "-w", "/nonexistent-dir/x.pcap"], "/nonexistent-dir/x.pcap"),
             (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "--count", "0"], "--count"),
             (["capture", "-w", "/tmp/kubetape-never.pcap"], "--interface"),
-        (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "--duration", "1e300"], "--duration"),
+            (["capture", "-i", "lo", "-w", "/tmp/kubetape-never.pcap", "--duration", "1e300"], "--duration"),
         ])
     func badInput(arguments: [String], message: String) throws {
         try requireRoot()
