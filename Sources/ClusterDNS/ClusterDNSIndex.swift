@@ -135,6 +135,7 @@ public final class ClusterDNSIndex: Sendable {
         var services: [ArraySlice<UInt8>: ServiceEntry] = [:]
         services.reserveCapacity(cluster.services.count)
         var reverse: [IPAddress: [DNSName]] = [:]
+        reverse.reserveCapacity(cluster.services.count)
         let zoneSuffix = primaryZone.wire
         for service in cluster.services {
             let name = service.meta.name.lowercased()
@@ -179,17 +180,32 @@ public final class ClusterDNSIndex: Sendable {
         }
         self.services = services
 
-        // endpoint addresses: one PTR per (slice, address), duplicates removed, cluster IPs take precedence
+        // endpoint addresses: one PTR per (slice, address), duplicates removed, cluster IPs take
+        // precedence. Services in cluster order reuse their endpoints' names; slices whose Service
+        // does not exist still give PTRs, as in CoreDNS (its reverse index is per slice).
         var endpointReverse: [IPAddress: [DNSName]] = [:]
+        endpointReverse.reserveCapacity(cluster.endpointSlices.reduce(0) { $0 + $1.endpoints.count })
+        func addReverse(_ ip: IPAddress, _ target: DNSName) {
+            if reverse[ip] != nil { return }
+            if let existing = endpointReverse[ip] {
+                if !existing.contains(where: { $0.isIdentical(to: target) }) { endpointReverse[ip]!.append(target) }
+            } else {
+                endpointReverse[ip] = [target]
+            }
+        }
+        for service in cluster.services {
+            guard let s = ClusterDNSIndex.label(service.meta.name.lowercased()), let n = ClusterDNSIndex.label(service.meta.namespace.lowercased()), let entry = services[ArraySlice(s + n)] else { continue }
+            for address in entry.endpoints {
+                if let target = address.canonical { addReverse(address.ip, target) }
+            }
+        }
         for slice in cluster.endpointSlices {
-            guard let serviceName = slice.serviceName, let s = ClusterDNSIndex.label(serviceName.lowercased()), let n = ClusterDNSIndex.label(slice.meta.namespace.lowercased()) else { continue }
+            guard let serviceName = slice.serviceName, let s = ClusterDNSIndex.label(serviceName.lowercased()), let n = ClusterDNSIndex.label(slice.meta.namespace.lowercased()), services[ArraySlice(s + n)] == nil else { continue }
             for endpoint in slice.endpoints where endpoint.isReady {
-                for ip in endpoint.addresses where reverse[ip] == nil {
+                for ip in endpoint.addresses {
                     let host = ClusterDNSIndex.endpointHostname(ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
                     guard let h = ClusterDNSIndex.label(host), let target = try? DNSName(wire: h + s + n + ClusterDNSIndex.svcLabel + zoneSuffix) else { continue }
-                    if !(endpointReverse[ip]?.contains { $0.isIdentical(to: target) } ?? false) {
-                        endpointReverse[ip, default: []].append(target)
-                    }
+                    addReverse(ip, target)
                 }
             }
         }
@@ -197,6 +213,7 @@ public final class ClusterDNSIndex: Sendable {
         self.reverse = reverse
 
         var podIPs: [IPAddress: [String]] = [:]
+        podIPs.reserveCapacity(cluster.pods.count)
         for pod in cluster.pods where !pod.terminating {
             if let ip = pod.primaryIP { podIPs[ip, default: []].append(pod.meta.namespace.lowercased()) }
         }
@@ -241,20 +258,18 @@ public final class ClusterDNSIndex: Sendable {
         if let hostname, !hostname.isEmpty { return hostname }
         if endpointPodNames, let podName, !podName.isEmpty, podName.utf8.count < 64 { return podName }
         let text = ip.description
-        if text.contains(".") { return text.replacingDots() }
-        var dashed = String(text.map { $0 == ":" ? "-" : $0 })
-        if dashed.hasSuffix("-") { dashed += "0" }
-        return dashed
+        var bytes = Array(text.utf8)
+        if bytes.contains(UInt8(ascii: ".")) {
+            for i in bytes.indices where bytes[i] == UInt8(ascii: ".") { bytes[i] = UInt8(ascii: "-") }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        for i in bytes.indices where bytes[i] == UInt8(ascii: ":") { bytes[i] = UInt8(ascii: "-") }
+        if bytes.last == UInt8(ascii: "-") { bytes.append(UInt8(ascii: "0")) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The number of services indexed.
     public var serviceCount: Int { services.count }
-}
-
-extension String {
-    fileprivate func replacingDots() -> String {
-        String(map { $0 == "." ? "-" : $0 })
-    }
 }
 
 extension DNSName {

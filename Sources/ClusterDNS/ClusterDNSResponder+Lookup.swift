@@ -72,6 +72,7 @@ extension ClusterDNSIndex {
         guard let service = services[request.run(s, n + 1)] else { return .failure(NameError()) }
         var hits: [Hit] = []
         var found = false
+        hits.reserveCapacity(max(service.endpoints.count, service.ports.count))
         switch service.kind {
         case .externalName(let target):
             guard r.endpoint == nil, let target else { return .failure(NameError()) }

@@ -166,10 +166,14 @@ public struct ClusterDNSResponder: Sendable {
         case 2:
             if generator.nextID() % 2 == 0 { records.swapAt(0, 1) }
         default:
+            // the swaps are done on indices (records are large values), then applied once
+            var order = Array(0..<l)
             for j in 0..<l {
                 let p = j + Int(generator.nextID()) % (l - j)
-                if j != p { records.swapAt(j, p) }
+                if j != p { order.swapAt(j, p) }
             }
+            let original = records
+            for j in 0..<l { records[j] = original[order[j]] }
         }
     }
 }
