@@ -61,8 +61,11 @@ public struct LiveCaptureStatistics: Hashable, Sendable {
 /// let stats = try capture.run(duration: .seconds(5)) { packet in try writer.write(packet) }
 /// ```
 ///
-/// ``requestStop()`` may be called from any thread (e.g. a signal handler's dispatch source);
-/// the loop notices it within one read timeout.
+/// ``requestStop()`` may be called from any thread (e.g. a signal watcher); the loop notices it
+/// within one read timeout. ``next()`` and ``run(duration:count:onIdle:handler:)`` must be called
+/// from one thread at a time. The handle is non-blocking and waits with poll(2), because
+/// libpcap 1.10 on Linux does not return from `pcap_next_ex` when the read timeout passes
+/// without packets.
 public final class LiveCapture: @unchecked Sendable {
     /// The configuration the capture was opened with.
     public let configuration: LiveCaptureConfiguration
