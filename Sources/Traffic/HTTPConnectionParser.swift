@@ -92,11 +92,11 @@ final class HTTPConnectionParser {
             _ = (octets, frame)
             if fromClient {
                 request = nil
-                requestChannel = nil
+                discard(&requestChannel)
                 clientNeedsResync = true
             } else {
                 response = nil
-                responseChannel = nil
+                discard(&responseChannel)
                 serverNeedsResync = true
             }
         case .end(let frame, let time):
@@ -108,6 +108,13 @@ final class HTTPConnectionParser {
                 feedResponse(bytes, frame: frame, time: time, emit: emit)
             }
         }
+    }
+
+    /// Closes a channel before dropping it: an EmbeddedChannel and its pipeline hold each other
+    /// until the channel is closed.
+    private func discard(_ channel: inout EmbeddedChannel?) {
+        if let c = channel { _ = try? c.finish(acceptAlreadyClosed: true) }
+        channel = nil
     }
 
     private func makeRequestChannel() -> EmbeddedChannel {
@@ -139,7 +146,7 @@ final class HTTPConnectionParser {
                 switch part {
                 case .head(let head):
                     request = Partial(
-                        head: "\(head.method)", uri: head.uri, version: "HTTP/\(head.version.major).\(head.version.minor)",
+                        head: head.method.rawValue, uri: head.uri, version: "HTTP/\(head.version.major).\(head.version.minor)",
                         host: head.headers.first(name: "host"), status: 0, contentType: head.headers.first(name: "content-type"),
                         chunked: false, frames: [frame])
                     // Tell the response decoder, so that a HEAD response is read without a body.
@@ -164,7 +171,7 @@ final class HTTPConnectionParser {
         } catch {
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP request stream \(client) → \(server): \(error)")))
             request = nil
-            requestChannel = nil
+            discard(&requestChannel)
             clientNeedsResync = true
         }
     }
@@ -189,7 +196,7 @@ final class HTTPConnectionParser {
         } catch {
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response stream \(server) → \(client): \(error)")))
             response = nil
-            responseChannel = nil
+            discard(&responseChannel)
             serverNeedsResync = true
         }
     }
@@ -239,10 +246,13 @@ final class HTTPConnectionParser {
     private func serverClosed(frame: Int, time: Int64, emit: (Output) -> Void) {
         guard !upgraded, let channel = responseChannel else { return }
         responseChannel = nil
-        guard response != nil else { return }
+        guard response != nil else {
+            _ = try? channel.finish(acceptAlreadyClosed: true)
+            return
+        }
         if response?.frames.last != frame { response?.frames.append(frame) }
         do {
-            _ = try channel.finish()
+            _ = try channel.finish(acceptAlreadyClosed: true)
             try readResponses(channel, frame: frame, time: time, emit: emit)
         } catch {
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response \(server) → \(client) ended early: \(error)")))
@@ -260,7 +270,7 @@ final class HTTPConnectionParser {
         }
         requestsAwaitingResponse = []
         requestFrames = []
-        requestChannel = nil
-        responseChannel = nil
+        discard(&requestChannel)
+        discard(&responseChannel)
     }
 }
