@@ -18,9 +18,14 @@ struct ClusterDNSRequest {
         self.zone = zone
         self.zoneSpelling = zoneSpelling
         let wire = name.wire
-        var lower = wire
-        for i in lower.indices where lower[i] >= 65 && lower[i] <= 90 { lower[i] |= 0x20 }
-        self.lower = lower
+        if wire.contains(where: { $0 >= 65 && $0 <= 90 }) {
+            var lower = wire
+            for i in lower.indices where lower[i] >= 65 && lower[i] <= 90 { lower[i] |= 0x20 }
+            self.lower = lower
+        } else {
+            // already lowercase: share the storage
+            self.lower = wire
+        }
         var offsets: [Int] = []
         let total = name.labelCount
         let relative = total - zone.labelCount
