@@ -20,6 +20,8 @@ public struct ClusterRuntimeConfiguration: Sendable {
     public var privilegedPortOffset: UInt16?
     /// Where the cluster's addresses live.
     public var plan: Plan = .loopback
+    /// Loopback plan: pods in 127.<block>.0.0/16, services in 127.<block+1>.0.0/16.
+    public var loopbackBlock: UInt8 = 1
 
     /// The address plans.
     public enum Plan: Sendable {
@@ -55,7 +57,7 @@ public final class ClusterRuntime: Sendable {
         self.cluster = cluster
         self.configuration = configuration
         let offset = configuration.privilegedPortOffset ?? (ClusterRuntime.isRoot ? 0 : 10000)
-        self.addressPlan = LoopbackAddressPlan(cluster: cluster, privilegedPortOffset: offset)
+        self.addressPlan = LoopbackAddressPlan(cluster: cluster, privilegedPortOffset: offset, block: configuration.loopbackBlock)
         self.forwarding = ForwardingTable(cluster: cluster)
         var dnsConfiguration = configuration.dns
         if case .netns(let topology) = configuration.plan {

@@ -40,8 +40,21 @@ public final class DNSServer: Sendable {
         self.logger = logger
     }
 
-    /// Binds UDP and TCP; returns once both accept queries.
+    /// Binds UDP and TCP; returns once both accept queries. With port 0, a port free for both
+    /// protocols is searched (UDP picks it, TCP may find it taken, then another is tried).
     public func start() async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await bindBoth()
+                return
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && configuration.port == 0 && attempt < 20 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func bindBoth() async throws {
         let handler = self.handler
         let logger = self.logger
         let idle = configuration.tcpIdleTimeout

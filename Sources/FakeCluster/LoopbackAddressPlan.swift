@@ -5,7 +5,7 @@ import DNSWire
 /// address in 127.0.0.0/8, so that kubetape needs no root and no namespace to serve them. DNS keeps
 /// answering with the cluster's real addresses unless answers are rewritten.
 ///
-/// Pods are numbered from 127.1.0.1 and services from 127.2.0.1, in the order of their
+/// Pods are numbered from 127.1.0.1 and services from 127.2.0.1 (by default), in the order of their
 /// namespace and name, so the same manifests always give the same map. Ports below 1024 move
 /// up by ``privilegedPortOffset`` when the process may not bind them.
 public struct LoopbackAddressPlan: Hashable, Sendable {
@@ -14,14 +14,15 @@ public struct LoopbackAddressPlan: Hashable, Sendable {
     /// Added to ports below 1024 when binding them needs privileges kubetape does not have; 0 when root.
     public var privilegedPortOffset: UInt16
 
-    /// Builds the plan for `cluster`.
-    public init(cluster: Cluster, privilegedPortOffset: UInt16 = 0) {
+    /// Builds the plan for `cluster`: pods in 127.<block>.0.0/16, services in 127.<block+1>.0.0/16,
+    /// so that two fake clusters can run side by side with different blocks.
+    public init(cluster: Cluster, privilegedPortOffset: UInt16 = 0, block: UInt8 = 1) {
         var addresses: [IPAddress: IPv4Address] = [:]
         let pods = cluster.pods.sorted { ($0.meta.namespace, $0.meta.name) < ($1.meta.namespace, $1.meta.name) }
         var next: UInt32 = 1
         for pod in pods where !pod.hostNetwork {
             for ip in pod.ips where addresses[ip] == nil {
-                addresses[ip] = LoopbackAddressPlan.address(block: 1, index: next)
+                addresses[ip] = LoopbackAddressPlan.address(block: block, index: next)
                 next += 1
             }
         }
@@ -29,7 +30,7 @@ public struct LoopbackAddressPlan: Hashable, Sendable {
         next = 1
         for service in services {
             for ip in service.clusterIPs where addresses[ip] == nil {
-                addresses[ip] = LoopbackAddressPlan.address(block: 2, index: next)
+                addresses[ip] = LoopbackAddressPlan.address(block: block &+ 1, index: next)
                 next += 1
             }
         }

@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address plan: loopback or netns.")
     var plan: PlanName = .loopback
 
+    @Option(help: "Loopback plan: pods get 127.N.0.0/16 and services 127.N+1.0.0/16 (to run two clusters side by side).")
+    var loopbackBlock: UInt8 = 1
+
     @Flag(help: "Start the DNS server only.")
     var dnsOnly = false
 
@@ -39,6 +42,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard Serve.parseListen(listen) != nil else { throw ValidationError("--listen must be IPV4:PORT, e.g. 127.0.0.1:10053") }
         if plan == .netns && rewriteAnswers { throw ValidationError("--rewrite-answers only makes sense in the loopback plan") }
+        guard (1...253).contains(loopbackBlock) else { throw ValidationError("--loopback-block must be 1...253") }
     }
 
     static func parseListen(_ text: String) -> (host: String, port: Int)? {
@@ -54,6 +58,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = ClusterRuntimeConfiguration()
         configuration.seed = cluster.seed
         configuration.dnsOnly = dnsOnly
+        configuration.loopbackBlock = loopbackBlock
         let (host, port) = Serve.parseListen(listen)!
         configuration.dns.host = host
         configuration.dns.port = port
@@ -69,12 +74,12 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.plan = .netns(topology!)
         }
-        let plan = LoopbackAddressPlan(cluster: model)
+        let plan = LoopbackAddressPlan(cluster: model, block: loopbackBlock)
         let handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: model, options: options), rewritingAnswersWith: rewriteAnswers ? plan : nil)
         var logger = Logger(label: "kubetape")
         logger.logLevel = .warning
         let runtime = ClusterRuntime(cluster: model, configuration: configuration, dnsHandler: handler, logger: logger)
-        let cleanup = SignalCleanup(exitOnSignal: false) { topology?.remove() }
+        let cleanup = SignalCleanup(exitOnSignal: false) { topology?.remove() }  // installs SIGINT/SIGTERM handling before the servers start
         defer { cleanup.run() }
         do {
             try await runtime.start()

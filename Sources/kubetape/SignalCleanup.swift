@@ -7,6 +7,14 @@ enum TerminationSignals {
     private static let lock = NSLock()
     private nonisolated(unsafe) static var handlers: [(Int32) -> Void] = []
     private nonisolated(unsafe) static var installed = false
+    private nonisolated(unsafe) static var received: Int32?
+
+    /// The first signal received so far, if any.
+    static var receivedSignal: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
 
     /// Adds a handler; the first call installs the signal handlers and the watcher thread.
     static func onSignal(_ handler: @escaping (Int32) -> Void) {
@@ -32,6 +40,7 @@ enum TerminationSignals {
             var byte: UInt8 = 0
             while read(TerminationSignals.pipeFDs[0], &byte, 1) == 1 {
                 lock.lock()
+                if received == nil { received = Int32(byte) }
                 let current = handlers
                 lock.unlock()
                 for handler in current { handler(Int32(byte)) }
@@ -78,6 +87,8 @@ final class SignalCleanup: @unchecked Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let once = ResumeOnce(continuation)
             TerminationSignals.onSignal { _ in once.resume() }
+            // a signal that came before this call (e.g. while starting up) counts too
+            if TerminationSignals.receivedSignal != nil { once.resume() }
         }
     }
 

@@ -21,6 +21,8 @@ enum Kiada {
         var configuration = ClusterRuntimeConfiguration()
         configuration.seed = seed
         configuration.dns.port = 0
+        // 127.11/16 and 127.12/16: apart from the integration tests' `serve`, which run in parallel
+        configuration.loopbackBlock = 11
         let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: nil)
         try await runtime.start()
         do {

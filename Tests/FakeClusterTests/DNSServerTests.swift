@@ -137,6 +137,54 @@ struct ToolMissing: Error, CustomStringConvertible {
         }
     }
 
+    @Test func truncatedAndGarbageTCPFramesNeverStopTheServer() async throws {
+        try await withServer { port in
+            var generator = SplitMix64(seed: 7)
+            for index in 0..<200 {
+                var chunk = ByteBufferAllocator().buffer(capacity: 64)
+                switch index % 4 {
+                case 0:
+                    // a length prefix promising more than ever arrives
+                    chunk.writeInteger(UInt16(100))
+                    chunk.writeBytes([0x12, 0x34, 0x01, 0x00])
+                case 1:
+                    // half a length prefix
+                    chunk.writeInteger(UInt8(0))
+                case 2:
+                    // a zero-length frame
+                    chunk.writeInteger(UInt16(0))
+                default:
+                    // a complete frame of garbage
+                    let length = Int(generator.next() % 60) + 1
+                    chunk.writeInteger(UInt16(length))
+                    chunk.writeBytes((0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+                }
+                _ = try? await TCPExchange.send(chunk, to: port, expecting: 0)
+            }
+            let query = DNSMessage.query(id: 99, name: "quote-headless.kiada.svc.cluster.local.", type: .a)
+            let replies = try await TCPExchange.send(try DNSTCPFrameDecoder.frame(try query.wireFormat()), to: port, expecting: 1)
+            #expect(replies.first?.answers.count == 4)
+        }
+    }
+
+    @Test func fiveHundredConcurrentTCPClients() async throws {
+        try await withServer { port in
+            let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+                for id in 0..<500 {
+                    group.addTask {
+                        let query = DNSMessage.query(id: UInt16(id), name: "quote-headless.kiada.svc.cluster.local.", type: .a)
+                        let replies = try await TCPExchange.send(try DNSTCPFrameDecoder.frame(try query.wireFormat()), to: port, expecting: 1)
+                        return replies.first.map { $0.header.id == UInt16(id) && $0.answers.count == 4 ? 1 : 0 } ?? 0
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(answered == 500)
+            let (status, output) = try runTool("dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local"])
+            #expect(status == 0 && output.split(separator: "\n").count == 4)
+        }
+    }
+
     @Test func malformedQueryGetsFORMERR() throws {
         // a header claiming one question, with the question cut off
         let request = ByteBuffer(bytes: [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x61])
@@ -163,6 +211,7 @@ enum TCPExchange {
             try await outbound.write(request)
             var decoder = DNSTCPFrameDecoder()
             var replies: [DNSMessage] = []
+            guard count > 0 else { return replies }
             for try await chunk in inbound {
                 decoder.append(chunk)
                 while let frame = try decoder.nextFrame() {
