@@ -5,8 +5,9 @@ import Synchronization
     import Glibc
 #endif
 
-/// How to open a live capture. Defaults suit kubetape: full packets, promiscuous, immediate
-/// delivery and a 100 ms read timeout so stop requests are noticed promptly.
+/// How to open a live capture. Defaults suit kubetape: full packets, promiscuous, buffered
+/// (not immediate) delivery and a 100 ms read timeout, so packets arrive at most about 100 ms
+/// late and stop requests are noticed promptly.
 public struct LiveCaptureConfiguration: Hashable, Sendable {
     /// Interface name, e.g. `eth0`, `lo` or `any`.
     public var interface: String
@@ -16,8 +17,12 @@ public struct LiveCaptureConfiguration: Hashable, Sendable {
     public var snapLength: Int = 262_144
     /// Put the interface into promiscuous mode (`--no-promiscuous` turns it off).
     public var promiscuous: Bool = true
-    /// Deliver packets as they arrive instead of filling the kernel buffer first.
-    public var immediateMode: Bool = true
+    /// Deliver each packet as it arrives instead of in kernel blocks retired every read timeout.
+    ///
+    /// Off by default: on Linux immediate mode makes libpcap use TPACKET_V2, whose ring holds
+    /// few frames at large snap lengths; measured on `lo` with 200,000 datagrams sent as fast as
+    /// possible, immediate mode dropped 45–65% of them with a 2 MiB buffer, buffered mode none.
+    public var immediateMode: Bool = false
     /// How long one read waits before returning control (and checking for a stop request).
     public var readTimeoutMilliseconds: Int = 100
     /// Kernel buffer size in octets; `nil` keeps libpcap's default.

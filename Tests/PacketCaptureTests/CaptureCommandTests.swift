@@ -141,7 +141,7 @@ struct CaptureCommandTests {
         #expect(run.stderr.contains("4 packets written to"))
     }
 
-    @Test("--count stops after N packets; --link-type sll on any; --snaplen cuts packets")
+    @Test("--count stops after N packets; --link-type sll on any; --snaplen cuts packets; --immediate")
     func countAndOptions() throws {
         try requireRoot()
         let receiver = try LoopbackUDPReceiver()
@@ -150,7 +150,7 @@ struct CaptureCommandTests {
         let file = dir.appendingPathComponent("count.pcap").path
         let run = try CaptureProcess([
             "capture", "-i", "any", "-w", file, "-f", "udp dst port \(receiver.port)", "--count", "2", "--link-type", "sll", "--snaplen", "40",
-            "--no-promiscuous", "--duration", "20",
+            "--no-promiscuous", "--immediate", "--duration", "20",
         ])
         #expect(run.wait(for: "listening on any"), "no start line: \(run.stderr)")
         for id in 1...5 { receiver.send(dnsQuery(id: UInt16(id))) }

@@ -101,6 +101,26 @@ struct LiveCaptureTests {
         #expect(rows == Array(repeating: ["\(receiver.port)", "127.0.0.1"], count: 5))
     }
 
+    @Test("a burst of 5,000 loopback datagrams is captured without drops in the default buffered mode")
+    func burst() throws {
+        try requireRoot()
+        let receiver = try LoopbackUDPReceiver()
+        // All datagrams are sent before reading starts: 5,000 × 2 copies on lo (outgoing and
+        // incoming) of ~224 octets each fit an 8 MiB buffer in buffered (TPACKET_V3) mode, while
+        // immediate mode's ring of snap-length-sized frames would overflow.
+        var configuration = LiveCaptureConfiguration(interface: "lo", filter: "udp dst port \(receiver.port)")
+        configuration.bufferSize = 8 << 20
+        let capture = try LiveCapture(configuration: configuration)
+        defer { capture.close() }
+        #expect(!capture.configuration.immediateMode)
+        let payload = [UInt8](repeating: 0x6B, count: 100)
+        for _ in 0..<5_000 { receiver.send(payload) }
+        var delivered = 0
+        let stats = try capture.run(duration: .seconds(10), count: 5_000) { _ in delivered += 1 }
+        #expect(delivered == 5_000)
+        #expect(stats.dropped == 0)
+    }
+
     @Test("-i any selects LINUX_SLL2 like tcpdump; LINUX_SLL on request", arguments: [nil, LinkType.linuxSLL])
     func anyInterface(requested: LinkType?) throws {
         try requireRoot()
