@@ -23,7 +23,7 @@ struct Exec: AsyncParsableCommand {
     @Option(help: "The client pod, NAMESPACE/POD (default: dns-test in the first namespace).")
     var from: String?
 
-    @Option(help: "Record the whole exchange to a pcap file.")
+    @Option(help: "Record the whole exchange (client veth and cluster loopback, Linux cooked v2) to a pcap file.")
     var pcap: String?
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
@@ -33,9 +33,6 @@ struct Exec: AsyncParsableCommand {
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         guard !words.isEmpty else { throw ValidationError("give the command to run after --, e.g. kubetape exec --manifests m/ -- nslookup quote") }
         if let from, !from.contains("/") { throw ValidationError("--from must be NAMESPACE/POD") }
-        if pcap != nil {
-            throw ValidationError("--pcap is not available yet: recording inside the namespaces lands with the capture-in-namespace work")
-        }
     }
 
     func run() async throws {
@@ -73,6 +70,15 @@ struct Exec: AsyncParsableCommand {
         } catch {
             throw BadInput("cannot start the fake cluster: \(error)")
         }
+        var recorder: NamespaceRecorder?
+        if let pcap {
+            do {
+                recorder = try NamespaceRecorder(namespace: topology.cluster, path: pcap)
+            } catch {
+                await runtime.shutdown()
+                throw BadInput("--pcap \(pcap): \(error)")
+            }
+        }
         let hostname = client.pod.hostname ?? client.pod.meta.name
         let status: Int32
         do {
@@ -82,6 +88,14 @@ struct Exec: AsyncParsableCommand {
         } catch {
             await runtime.shutdown()
             throw BadInput("cannot run \(words[0]): \(error)")
+        }
+        if let recorder {
+            do {
+                let (written, statistics) = try recorder.stop()
+                FileHandleOutput.standardError("kubetape: \(written) packets written to \(pcap ?? "")" + (statistics.map { " (received \($0.received), dropped \($0.dropped))" } ?? ""))
+            } catch {
+                FileHandleOutput.standardError("kubetape: recording to \(pcap ?? "") failed: \(error)")
+            }
         }
         await runtime.shutdown()
         cleanup.run()

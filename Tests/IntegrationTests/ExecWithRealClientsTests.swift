@@ -92,6 +92,42 @@ import Testing
         #expect(Self.podIPs.contains(podIP), "\(lines[1])")
     }
 
+    @Test func pcapRecordsTheWholeExchangeForInspectAndTshark() throws {
+        try #require(getuid() == 0, "needs root")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kubetape-exec-\(getpid()).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let result = try KubetapeBinary.run(["exec", "--manifests", Self.manifests, "--pcap", file, "--", "/bin/sh", "-c", "nslookup quote-headless >/dev/null; curl -s http://quote"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("packets written to \(file)"))
+        let inspect = try KubetapeBinary.run(["inspect", file, "--json"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let events = inspect.stdout.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        let dnsQueries = events.filter { $0["kind"] as? String == "dns" && $0["qr"] as? Bool == false }
+        // the client pod's queries carry its pod IP and go to the cluster DNS service IP
+        #expect(
+            dnsQueries.contains {
+                $0["qname"] as? String == "quote-headless.kiada.svc.cluster.local." && ($0["src"] as? String)?.hasPrefix("10.244.1.20:") == true
+                    && $0["dst"] as? String == "10.96.0.10:53"
+            }, "\(dnsQueries)")
+        let http = events.filter { $0["kind"] as? String == "http" }
+        #expect(http.contains { ($0["server"] as? String)?.hasPrefix("10.96.161.97") == true && $0["status"] as? Int == 200 }, "\(http)")
+        let tshark = "/usr/bin/tshark"
+        try #require(FileManager.default.isExecutableFile(atPath: tshark), "tshark missing: run scripts/setup.sh")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tshark)
+        process.arguments = ["-r", file, "-Y", "dns.qry.name == \"quote-headless.kiada.svc.cluster.local\"", "-T", "fields", "-e", "dns.qry.name"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(output.contains("quote-headless.kiada.svc.cluster.local"), "tshark read: \(output)")
+    }
+
     @Test func exitStatusOfTheCommandIsKubetapesAndNothingIsLeftBehind() throws {
         let result = try exec("exit 7")
         #expect(result.status == 7)
