@@ -31,7 +31,8 @@ public final class ClusterDNSIndex: Sendable {
         let port: Int
     }
 
-    struct EndpointAddress: Sendable {
+    /// A class so that walking a service's endpoints costs one retain per endpoint, not four.
+    final class EndpointAddress: Sendable {
         let ip: IPAddress
         /// The endpoint name as CoreDNS computes it (hostname, pod name, or dashed address).
         let host: [UInt8]
@@ -41,6 +42,14 @@ public final class ClusterDNSIndex: Sendable {
         let prefix: [UInt8]
         /// The full name in the primary zone as configured.
         let canonical: DNSName?
+
+        init(ip: IPAddress, host: [UInt8], slice: Int, prefix: [UInt8], canonical: DNSName?) {
+            self.ip = ip
+            self.host = host
+            self.slice = slice
+            self.prefix = prefix
+            self.canonical = canonical
+        }
     }
 
     enum Kind: Sendable {
@@ -50,7 +59,8 @@ public final class ClusterDNSIndex: Sendable {
         case externalName(DNSName?)
     }
 
-    struct ServiceEntry: Sendable {
+    /// A class so that a look-up hands out one reference instead of copying ten fields.
+    final class ServiceEntry: Sendable {
         let name: String
         let namespace: String
         let kind: Kind
@@ -64,6 +74,19 @@ public final class ClusterDNSIndex: Sendable {
         let v6: [IPAddress]
         /// `<svc>.<ns>.svc.<primary zone>` as configured.
         let canonical: DNSName?
+
+        init(name: String, namespace: String, kind: Kind, ports: [PortEntry], prefix: [UInt8], endpoints: [EndpointAddress], slicePorts: [[PortEntry]], v4: [IPAddress], v6: [IPAddress], canonical: DNSName?) {
+            self.name = name
+            self.namespace = namespace
+            self.kind = kind
+            self.ports = ports
+            self.prefix = prefix
+            self.endpoints = endpoints
+            self.slicePorts = slicePorts
+            self.v4 = v4
+            self.v6 = v6
+            self.canonical = canonical
+        }
     }
 
     let zones: [Zone]
