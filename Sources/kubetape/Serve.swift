@@ -81,12 +81,15 @@ struct Serve: AsyncParsableCommand {
         let runtime = ClusterRuntime(cluster: model, configuration: configuration, dnsHandler: handler, logger: logger)
         let cleanup = SignalCleanup(exitOnSignal: false) { topology?.remove() }  // installs SIGINT/SIGTERM handling before the servers start
         defer { cleanup.run() }
+        let clock = ContinuousClock()
+        let started = clock.now
         do {
             try await runtime.start()
         } catch {
             throw BadInput("cannot start the fake cluster: \(error)")
         }
-        ServeOutput.printStartup(runtime: runtime, model: model, topology: topology)
+        let startup = clock.now - started
+        ServeOutput.printStartup(runtime: runtime, model: model, topology: topology, startup: startup)
         await SignalCleanup.waitForTermination()
         await runtime.shutdown()
     }
@@ -94,7 +97,7 @@ struct Serve: AsyncParsableCommand {
 
 /// What `serve` prints before `ready`.
 enum ServeOutput {
-    static func printStartup(runtime: ClusterRuntime, model: Cluster, topology: NetnsTopology?) {
+    static func printStartup(runtime: ClusterRuntime, model: Cluster, topology: NetnsTopology?, startup: Duration) {
         var lines: [String] = []
         if let topology {
             lines.append("dns: \(model.network.dnsServiceIP):53 (udp+tcp) in namespace \(topology.cluster.name)")
@@ -122,7 +125,8 @@ enum ServeOutput {
                 lines.append("  ports below 1024 are served at port + \(runtime.addressPlan.privilegedPortOffset) (not root)")
             }
         }
-        lines.append("ready")
+        let milliseconds = Double(startup.components.seconds) * 1000 + Double(startup.components.attoseconds) / 1e15
+        lines.append("ready (servers started in \(String(format: "%.1f", milliseconds)) ms)")
         ImmediateStdout.write(lines.joined(separator: "\n") + "\n")
     }
 }
