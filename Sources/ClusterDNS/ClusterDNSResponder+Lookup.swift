@@ -173,7 +173,9 @@ extension ClusterDNSIndex {
         }
         let result = records(request)
         guard qtype == .srv, case .success(let hits) = result else { return result }
-        return .success(hits.filter { if case .cname = $0.host { return false } else { return true } })
+        func isCNAME(_ hit: Hit) -> Bool { if case .cname = hit.host { return true } else { return false } }
+        guard hits.contains(where: isCNAME) else { return result }
+        return .success(hits.filter { !isCNAME($0) })
     }
 
     /// The address in a reverse name (`4.3.2.1.in-addr.arpa.`, 32 nibbles under `ip6.arpa.`), if complete.

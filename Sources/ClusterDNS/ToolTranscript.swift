@@ -41,7 +41,13 @@ public struct ToolTranscript: Sendable {
         let qtype = type ?? .a
         let walk = try SearchWalk.walk(name, types: [qtype], resolvConf: resolvConf, resolver: .bind, ask: ask)
         var exchanges = walk.exchanges
-        var lines = ["Server:\t\t\(server)", "Address:\t\(server)#53", ""]
+        // BIND nslookup reports every reply that lacks RA to a recursive query as it arrives,
+        // before anything else (coredns/coredns#2857; checked against nslookup 9.18 in a pod)
+        let recursionWarning = ";; Got recursion not available from \(server)"
+        func warnings(_ exchange: SearchWalk.Exchange) -> [String] {
+            exchange.query.header.recursionDesired && !exchange.reply.header.recursionAvailable ? [recursionWarning] : []
+        }
+        var lines = walk.exchanges.flatMap(warnings) + ["Server:\t\t\(server)", "Address:\t\(server)#53", ""]
         var status: Int32 = 0
         guard let last = walk.exchanges.last else {
             return ToolTranscript(exchanges: [], output: lines.joined(separator: "\n") + "\n", exitStatus: 1, walk: walk)
@@ -73,6 +79,7 @@ public struct ToolTranscript: Sendable {
                 let query = DNSMessage.query(id: (last.query.header.id &+ 1), name: target, type: .aaaa, recursionDesired: true)
                 let aaaa = SearchWalk.Exchange(query: query, reply: ask(query))
                 exchanges.append(aaaa)
+                lines += warnings(aaaa)
                 if aaaa.reply.rcode != .noError {
                     lines.append("** server can't find \(plain(target)): \(aaaa.reply.rcode)")
                     status = 1
