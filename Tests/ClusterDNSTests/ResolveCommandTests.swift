@@ -43,11 +43,13 @@ struct ResolveCommandTests {
         #expect(r.stdout == """
             ;; quote.kiada.svc.cluster.local. A: NOERROR, 1 answer
             ;; quote.kiada.svc.cluster.local. AAAA: NOERROR (NODATA)
+            ;; Got recursion not available from 10.96.0.10
             Server:\t\t10.96.0.10
             Address:\t10.96.0.10#53
 
             Name:\tquote.kiada.svc.cluster.local
             Address: 10.96.161.97
+            ;; Got recursion not available from 10.96.0.10
 
 
             """)
