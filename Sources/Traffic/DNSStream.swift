@@ -125,7 +125,9 @@ struct DNSTransactionTracker {
     }
 
     static func key(_ message: DNSMessage, client: Endpoint, server: Endpoint, transport: TransportProtocol) -> Key {
-        Key(client: client, server: server, transport: transport, id: message.header.id, name: message.question?.name, type: message.question?.type.rawValue ?? 0)
+        Key(
+            client: client, server: server, transport: transport, id: message.header.id, name: message.question?.name,
+            type: message.question?.type.rawValue ?? 0)
     }
 
     /// Records a query; true when it repeats an unanswered one seen at the same vantage point.

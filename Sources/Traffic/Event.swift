@@ -29,7 +29,9 @@ public struct Event: Sendable {
     public var vantage: Int
     public var kind: Kind
 
-    public init(timeNanoseconds: Int64, frame: Int, frames: [Int], source: Endpoint, destination: Endpoint, transport: TransportProtocol, vantage: Int = 0, kind: Kind) {
+    public init(
+        timeNanoseconds: Int64, frame: Int, frames: [Int], source: Endpoint, destination: Endpoint, transport: TransportProtocol, vantage: Int = 0, kind: Kind
+    ) {
         self.timeNanoseconds = timeNanoseconds
         self.frame = frame
         self.frames = frames
@@ -120,7 +122,10 @@ public struct HTTPExchange: Sendable {
         public var frame: Int
         public var timeNanoseconds: Int64
 
-        public init(status: Int, reason: String, version: String, contentType: String?, chunked: Bool, bodyPreview: [UInt8], bodyLength: Int, frame: Int, timeNanoseconds: Int64) {
+        public init(
+            status: Int, reason: String, version: String, contentType: String?, chunked: Bool, bodyPreview: [UInt8], bodyLength: Int, frame: Int,
+            timeNanoseconds: Int64
+        ) {
             self.status = status
             self.reason = reason
             self.version = version

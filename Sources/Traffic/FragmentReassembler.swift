@@ -43,7 +43,9 @@ struct FragmentReassembler {
     init(limits: Limits) { self.limits = limits }
 
     /// Adds one fragment; returns the datagram when this fragment completes it.
-    mutating func add(_ key: Key, fragment: IPPacket.Fragment, bytes: ArraySlice<UInt8>, frame: Int, time: Int64, diagnostics: inout [TrafficError]) -> Datagram? {
+    mutating func add(_ key: Key, fragment: IPPacket.Fragment, bytes: ArraySlice<UInt8>, frame: Int, time: Int64, diagnostics: inout [TrafficError])
+        -> Datagram?
+    {
         let end = fragment.offset + bytes.count
         guard end <= 65535 + 40 else {
             diagnostics.append(TrafficError(.malformedPacket, frame: frame, "IP fragment at offset \(fragment.offset) ends past 65,535 octets"))
@@ -98,7 +100,8 @@ struct FragmentReassembler {
     private static func report(_ key: Key, _ entry: Pending, _ why: String) -> TrafficError {
         TrafficError(
             .incompleteFragments, frame: entry.frames.last,
-            "IP datagram \(key.source) → \(key.destination) id \(key.id): \(entry.pieces.count) fragment(s) in frames \(entry.frames.map(String.init).joined(separator: ",")) \(why)")
+            "IP datagram \(key.source) → \(key.destination) id \(key.id): \(entry.pieces.count) fragment(s) in frames \(entry.frames.map(String.init).joined(separator: ",")) \(why)"
+        )
     }
 
     /// The datagram if the pieces cover 0..<total without a hole.

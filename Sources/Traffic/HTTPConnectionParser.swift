@@ -82,7 +82,10 @@ final class HTTPConnectionParser {
         Array(bytes.prefix(7)) == Array("HTTP/1.".utf8)
     }
 
-    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "PURGE"]
+    static let knownMethods: Set<String> = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+        "REPORT", "PURGE",
+    ]
 
     func feed(fromClient: Bool, _ chunk: StreamChunk, emit: (Output) -> Void) {
         guard !upgraded else { return }

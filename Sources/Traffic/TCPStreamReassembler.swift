@@ -39,7 +39,9 @@ struct TCPStreamReassembler {
 
     /// Takes one segment. `wireLength` is the payload length the headers announce, larger than
     /// `payload.count` when the snap length cut the segment.
-    mutating func receive(seq: UInt32, syn: Bool, fin: Bool, payload: ArraySlice<UInt8>, wireLength: Int, frame: Int, time: Int64, bufferLimit: Int, out: inout [StreamChunk]) {
+    mutating func receive(
+        seq: UInt32, syn: Bool, fin: Bool, payload: ArraySlice<UInt8>, wireLength: Int, frame: Int, time: Int64, bufferLimit: Int, out: inout [StreamChunk]
+    ) {
         var seq = seq
         if syn {
             seq = seq &+ 1

@@ -129,7 +129,11 @@ public final class TrafficDecoder {
         switch LinkLayer.decode(data, linkType: packet.linkType) {
         case .unsupported:
             if reportedLinkTypes.insert(packet.linkType.rawValue).inserted {
-                emit(.diagnostic(TrafficError(.unsupportedLinkType, frame: packet.frameNumber, "link type \(packet.linkType) (\(packet.linkType.rawValue)) is not supported; its packets are skipped")))
+                emit(
+                    .diagnostic(
+                        TrafficError(
+                            .unsupportedLinkType, frame: packet.frameNumber,
+                            "link type \(packet.linkType) (\(packet.linkType.rawValue)) is not supported; its packets are skipped")))
             }
             return
         case .notIP:
@@ -153,7 +157,8 @@ public final class TrafficDecoder {
                     }
                     let key = FragmentReassembler.Key(source: ip.source, destination: ip.destination, id: fragment.id, proto: ip.proto, vantage: vantage)
                     scratchDiagnostics.removeAll(keepingCapacity: true)
-                    let datagram = fragments.add(key, fragment: fragment, bytes: ip.payload, frame: packet.frameNumber, time: time, diagnostics: &scratchDiagnostics)
+                    let datagram = fragments.add(
+                        key, fragment: fragment, bytes: ip.payload, frame: packet.frameNumber, time: time, diagnostics: &scratchDiagnostics)
                     for d in scratchDiagnostics { emit(.diagnostic(d)) }
                     guard let datagram else { return }
                     var whole = ip
@@ -219,18 +224,31 @@ public final class TrafficDecoder {
         let destination = Endpoint(address: ip.destination, port: dport)
         guard length >= 8, length <= ip.wireLength else {
             statistics.malformedPackets += 1
-            emit(.diagnostic(TrafficError(.malformedPacket, frame: frame, "UDP \(source) → \(destination): length field \(length) does not fit the \(ip.wireLength)-octet IP payload")))
+            emit(
+                .diagnostic(
+                    TrafficError(
+                        .malformedPacket, frame: frame,
+                        "UDP \(source) → \(destination): length field \(length) does not fit the \(ip.wireLength)-octet IP payload")))
             return
         }
         guard p.count >= length else {
             statistics.malformedPackets += 1
-            emit(.diagnostic(TrafficError(.truncatedPacket, frame: frame, "DNS message \(source) → \(destination) cut by the snap length: \(p.count - 8) of \(length - 8) octets captured")))
+            emit(
+                .diagnostic(
+                    TrafficError(
+                        .truncatedPacket, frame: frame,
+                        "DNS message \(source) → \(destination) cut by the snap length: \(p.count - 8) of \(length - 8) octets captured")))
             return
         }
-        dns(bytes: p[(s + 8)..<(s + length)], buffer: nil, source: source, destination: destination, transport: .udp, frame: frame, frames: frames, time: time, vantage: vantage, emit)
+        dns(
+            bytes: p[(s + 8)..<(s + length)], buffer: nil, source: source, destination: destination, transport: .udp, frame: frame, frames: frames, time: time,
+            vantage: vantage, emit)
     }
 
-    private func dns(bytes: ArraySlice<UInt8>?, buffer: ByteBuffer?, source: Endpoint, destination: Endpoint, transport: TransportProtocol, frame: Int, frames: [Int], time: Int64, vantage: Int, _ emit: (Output) -> Void) {
+    private func dns(
+        bytes: ArraySlice<UInt8>?, buffer: ByteBuffer?, source: Endpoint, destination: Endpoint, transport: TransportProtocol, frame: Int, frames: [Int],
+        time: Int64, vantage: Int, _ emit: (Output) -> Void
+    ) {
         let message: DNSMessage
         let size: Int
         do {
@@ -252,7 +270,11 @@ public final class TrafficDecoder {
             hasher.combine(source)
             hasher.combine(destination)
             hasher.combine(transport)
-            if let buffer { buffer.withUnsafeReadableBytes { hasher.combine(bytes: $0) } } else if let bytes { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+            if let buffer {
+                buffer.withUnsafeReadableBytes { hasher.combine(bytes: $0) }
+            } else if let bytes {
+                bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            }
             if isDuplicate(hasher.finalize(), time: time) { return }
         }
         var event = DNSEvent(message: message, size: size)
@@ -267,11 +289,18 @@ public final class TrafficDecoder {
             var dropped = 0
             event.isRetransmission = tracker.query(key, frame: frame, time: time, vantage: vantage, dropped: &dropped)
             if dropped > 0 {
-                emit(.diagnostic(TrafficError(.limitExceeded, frame: frame, "\(dropped) unanswered DNS queries forgotten (limit \(configuration.limits.maxPendingQueries))")))
+                emit(
+                    .diagnostic(
+                        TrafficError(
+                            .limitExceeded, frame: frame, "\(dropped) unanswered DNS queries forgotten (limit \(configuration.limits.maxPendingQueries))")))
             }
         }
         statistics.dnsMessages += 1
-        emit(.event(Event(timeNanoseconds: time, frame: frame, frames: frames, source: source, destination: destination, transport: transport, vantage: vantage, kind: .dns(event))))
+        emit(
+            .event(
+                Event(
+                    timeNanoseconds: time, frame: frame, frames: frames, source: source, destination: destination, transport: transport, vantage: vantage,
+                    kind: .dns(event))))
     }
 
     private func isDuplicate(_ fingerprint: Int, time: Int64) -> Bool {
@@ -358,9 +387,13 @@ public final class TrafficDecoder {
         }
         let wireLength = ip.wireLength - headerLength
         if fromLower {
-            connection.lowerToUpper.receive(seq: seq, syn: syn, fin: fin, payload: payload, wireLength: wireLength, frame: frame, time: time, bufferLimit: configuration.limits.maxStreamBufferOctets, out: &chunksA)
+            connection.lowerToUpper.receive(
+                seq: seq, syn: syn, fin: fin, payload: payload, wireLength: wireLength, frame: frame, time: time,
+                bufferLimit: configuration.limits.maxStreamBufferOctets, out: &chunksA)
         } else {
-            connection.upperToLower.receive(seq: seq, syn: syn, fin: fin, payload: payload, wireLength: wireLength, frame: frame, time: time, bufferLimit: configuration.limits.maxStreamBufferOctets, out: &chunksA)
+            connection.upperToLower.receive(
+                seq: seq, syn: syn, fin: fin, payload: payload, wireLength: wireLength, frame: frame, time: time,
+                bufferLimit: configuration.limits.maxStreamBufferOctets, out: &chunksA)
         }
         deliver(connection, fromLower: fromLower, chunksA, currentFrame: frame, currentTime: time, emit)
         if rst {
@@ -405,7 +438,8 @@ public final class TrafficDecoder {
         connection.mode = .ignored
     }
 
-    private func deliver(_ connection: TCPConnection, fromLower: Bool, _ chunks: [StreamChunk], currentFrame: Int, currentTime: Int64, _ emit: (Output) -> Void) {
+    private func deliver(_ connection: TCPConnection, fromLower: Bool, _ chunks: [StreamChunk], currentFrame: Int, currentTime: Int64, _ emit: (Output) -> Void)
+    {
         for chunk in chunks {
             if connection.mode == .undecided {
                 guard case .data(let bytes, _, _) = chunk else { continue }
@@ -415,7 +449,10 @@ public final class TrafficDecoder {
             let destination = fromLower ? connection.key.upper : connection.key.lower
             if case .gap(let octets, let frame, _) = chunk, connection.mode != .ignored {
                 statistics.streamGaps += 1
-                emit(.diagnostic(TrafficError(.streamGap, frame: frame, "TCP \(source) → \(destination): \(octets) octets were not captured before this frame; skipped")))
+                emit(
+                    .diagnostic(
+                        TrafficError(.streamGap, frame: frame, "TCP \(source) → \(destination): \(octets) octets were not captured before this frame; skipped"))
+                )
             }
             switch connection.mode {
             case .undecided, .ignored:
@@ -438,11 +475,16 @@ public final class TrafficDecoder {
                             message = fromLower ? try connection.dnsFromLower.next() : try connection.dnsFromUpper.next()
                         } catch {
                             statistics.malformedPackets += 1
-                            emit(.diagnostic(TrafficError(.malformedDNS, frame: frame, "DNS over TCP \(source) → \(destination): \(error); waiting for the next segment")))
+                            emit(
+                                .diagnostic(
+                                    TrafficError(.malformedDNS, frame: frame, "DNS over TCP \(source) → \(destination): \(error); waiting for the next segment")
+                                ))
                             break
                         }
                         guard let message else { break }
-                        dns(bytes: nil, buffer: message.bytes, source: source, destination: destination, transport: .tcp, frame: message.frame, frames: message.frames, time: message.time, vantage: connection.key.vantage, emit)
+                        dns(
+                            bytes: nil, buffer: message.bytes, source: source, destination: destination, transport: .tcp, frame: message.frame,
+                            frames: message.frames, time: message.time, vantage: connection.key.vantage, emit)
                     }
                 }
             case .http:
@@ -477,7 +519,8 @@ public final class TrafficDecoder {
                 serverIsLower = HTTPConnectionParser.startsWithStatusLine(firstBytes) == fromLower
             }
             connection.mode = .http
-            connection.http = HTTPConnectionParser(client: serverIsLower ? upper : lower, server: serverIsLower ? lower : upper, previewLimit: configuration.bodyPreviewLimit)
+            connection.http = HTTPConnectionParser(
+                client: serverIsLower ? upper : lower, server: serverIsLower ? lower : upper, previewLimit: configuration.bodyPreviewLimit)
             return
         }
         connection.mode = .ignored
@@ -505,7 +548,11 @@ public final class TrafficDecoder {
                 if isDuplicate(hasher.finalize(), time: time) { return }
             }
             statistics.httpExchanges += 1
-            emit(.event(Event(timeNanoseconds: time, frame: frame, frames: frames.isEmpty ? [frame] : frames, source: exchange.client, destination: exchange.server, transport: .tcp, vantage: connection.key.vantage, kind: .http(exchange))))
+            emit(
+                .event(
+                    Event(
+                        timeNanoseconds: time, frame: frame, frames: frames.isEmpty ? [frame] : frames, source: exchange.client, destination: exchange.server,
+                        transport: .tcp, vantage: connection.key.vantage, kind: .http(exchange))))
         }
     }
 

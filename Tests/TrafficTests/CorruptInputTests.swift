@@ -9,7 +9,10 @@ import Traffic
     /// Real packets from the public captures, of every link type present.
     static func realPackets() throws -> [CapturedPacket] {
         var all: [CapturedPacket] = []
-        for name in ["dns_udp.pcap", "dns_tcp.pcap", "dnso1tcp.pcap", "sll.pcap", "sll2.pcap", "example.com-k8s-http.pcapng", "four_ipv6_http_streams.pcap", "dns-edns-ecs.pcap", "http-packets2.pcap", "many_interfaces-1.pcapng"] {
+        for name in [
+            "dns_udp.pcap", "dns_tcp.pcap", "dnso1tcp.pcap", "sll.pcap", "sll2.pcap", "example.com-k8s-http.pcapng", "four_ipv6_http_streams.pcap",
+            "dns-edns-ecs.pcap", "http-packets2.pcap", "many_interfaces-1.pcapng",
+        ] {
             all += try Fixtures.packets(name)
         }
         return all
@@ -52,7 +55,12 @@ import Traffic
     @Test func randomBytesOnEveryLinkTypeNeverCrash() {
         var rng = SplitMix64(seed: 0x6b75_6265_7461_7065)
         let links: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, .null, .loop, LinkType(12)]
-        let decoder = TrafficDecoder(configuration: { var c = TrafficDecoder.Configuration(); c.dnsPorts = [53, 80, 5353]; return c }())
+        let decoder = TrafficDecoder(
+            configuration: {
+                var c = TrafficDecoder.Configuration()
+                c.dnsPorts = [53, 80, 5353]
+                return c
+            }())
         var outputs = 0
         for i in 0..<20_000 {
             let length = Int(rng.next() % 200)

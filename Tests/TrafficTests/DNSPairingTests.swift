@@ -78,7 +78,10 @@ import Traffic
     @Test func jsonHasTheDocumentedKeysInOrder() throws {
         let d = decode([Build.udpDNS(1, "10.244.3.4", 40000, "10.96.0.10", 53, Self.q), Build.udpDNS(2, "10.96.0.10", 53, "10.244.3.4", 40000, Self.r, ms: 2)])
         let line = try #require(d.events.last?.jsonLine)
-        let keys = ["kind", "frame", "frames", "time", "src", "dst", "transport", "vantage", "id", "qr", "opcode", "rcode", "flags", "qname", "qtype", "qclass", "questions", "answers", "authority", "additional", "edns", "size", "queryFrame", "latencyMs", "retransmission"]
+        let keys = [
+            "kind", "frame", "frames", "time", "src", "dst", "transport", "vantage", "id", "qr", "opcode", "rcode", "flags", "qname", "qtype", "qclass",
+            "questions", "answers", "authority", "additional", "edns", "size", "queryFrame", "latencyMs", "retransmission",
+        ]
         var position = line.startIndex
         for key in keys {
             let range = try #require(line.range(of: "\"\(key)\":", range: position..<line.endIndex), "key \(key) missing or out of order")

@@ -11,38 +11,39 @@ import Traffic
     /// A conversation: handshake, then each (request, response) pair as single segments with ACKs.
     static func conversation(_ pairs: [(String, String)], serverPort: Int = 80, split: Int? = nil, close: Bool = true) -> [CapturedPacket] {
         var frames: [CapturedPacket] = []
-        var c: UInt32 = 1000, s: UInt32 = 5000
+        var c: UInt32 = 1000
+        var s: UInt32 = 5000
         var ms: Int64 = 0
         func add(_ fromClient: Bool, _ flags: UInt8, _ bytes: [UInt8] = []) {
             ms += 1
             let f = frames.count + 1
             if fromClient {
                 frames.append(Build.tcpFrame(f, client, 51234, server, serverPort, seq: c, ack: s, flags: flags, bytes, ms: ms))
-                c &+= UInt32(bytes.count) + (flags & (Build.SYN | Build.FIN) != 0 ? 1 : 0)
+                c &+= UInt32(bytes.count) + (flags & (Build.syn | Build.fin) != 0 ? 1 : 0)
             } else {
                 frames.append(Build.tcpFrame(f, server, serverPort, client, 51234, seq: s, ack: c, flags: flags, bytes, ms: ms))
-                s &+= UInt32(bytes.count) + (flags & (Build.SYN | Build.FIN) != 0 ? 1 : 0)
+                s &+= UInt32(bytes.count) + (flags & (Build.syn | Build.fin) != 0 ? 1 : 0)
             }
         }
         c -= 1
         s -= 1
-        add(true, Build.SYN)
-        add(false, Build.SYN | Build.ACK)
-        add(true, Build.ACK)
+        add(true, Build.syn)
+        add(false, Build.syn | Build.ack)
+        add(true, Build.ack)
         for (request, response) in pairs {
-            add(true, Build.ACK | Build.PSH, Array(request.utf8))
+            add(true, Build.ack | Build.psh, Array(request.utf8))
             let bytes = Array(response.utf8)
             if let split, bytes.count > split {
-                add(false, Build.ACK, Array(bytes[0..<split]))
-                add(false, Build.ACK | Build.PSH, Array(bytes[split...]))
+                add(false, Build.ack, Array(bytes[0..<split]))
+                add(false, Build.ack | Build.psh, Array(bytes[split...]))
             } else if !bytes.isEmpty {
-                add(false, Build.ACK | Build.PSH, bytes)
+                add(false, Build.ack | Build.psh, bytes)
             }
         }
         if close {
-            add(true, Build.FIN | Build.ACK)
-            add(false, Build.FIN | Build.ACK)
-            add(true, Build.ACK)
+            add(true, Build.fin | Build.ack)
+            add(false, Build.fin | Build.ack)
+            add(true, Build.ack)
         }
         return frames
     }
@@ -65,7 +66,10 @@ import Traffic
         #expect(h.response?.status == 200)
         #expect(event.frame == 5)
         #expect(h.request?.frame == 4)
-        #expect(event.textLine.hasSuffix("http client 10.244.3.4:51234 → 10.244.2.8:80 GET / → 200 'This is the quote service running in pod quote-002' (host quote, request frame 4, 1.000 ms)"))
+        #expect(
+            event.textLine.hasSuffix(
+                "http client 10.244.3.4:51234 → 10.244.2.8:80 GET / → 200 'This is the quote service running in pod quote-002' (host quote, request frame 4, 1.000 ms)"
+            ))
         #expect(event.jsonLine.contains(#""bodyPreview":"This is the quote service running in pod quote-002\n""#))
     }
 
@@ -124,7 +128,10 @@ import Traffic
 
     @Test func upgradeEndsHTTPParsing() throws {
         let upgrade = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n\u{1}\u{0}\u{0}raw stream"
-        let d = decode(Self.conversation([("POST /attach HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", upgrade), ("not http at all\r\n\r\n", "neither")]))
+        let d = decode(
+            Self.conversation([
+                ("POST /attach HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", upgrade), ("not http at all\r\n\r\n", "neither"),
+            ]))
         #expect(d.diagnostics.isEmpty, "\(d.diagnostics)")
         #expect(d.http.count == 1)
         #expect(d.http.first?.http?.response?.status == 101)

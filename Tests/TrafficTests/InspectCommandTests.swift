@@ -25,7 +25,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["inspect"] + arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -61,7 +62,10 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.lines.count == 2)
         #expect(run.lines.first?.hasPrefix("1\t1591780794.740079000\tdns/udp 192.168.1.11:43966 → 209.87.249.18:53 query id=22836") == true)
-        #expect(run.lines.last?.contains("response id=22836 NOERROR [aa rd] www.tcpdump.org. A → A 192.139.46.66, A 198.199.88.104 +2 authority +4 additional (query frame 1, 130.282 ms)") == true)
+        #expect(
+            run.lines.last?.contains(
+                "response id=22836 NOERROR [aa rd] www.tcpdump.org. A → A 192.139.46.66, A 198.199.88.104 +2 authority +4 additional (query frame 1, 130.282 ms)"
+            ) == true)
     }
 
     @Test func jsonLinesAndFilters() throws {
@@ -120,7 +124,8 @@ import Testing
 
     @Test func aPacketSeenOnTwoInterfacesIsShownTwiceUnlessFolded() throws {
         // `-i any` (SLL2): the same query on interface 5 (pod veth) and 7 (host side).
-        let ip = Build.ipv4("10.244.3.4", "10.96.0.10", proto: 17, payload: Build.udp(51234, 53, Build.wire(Build.query("quote.kiada.svc.cluster.local", id: 9))))
+        let ip = Build.ipv4(
+            "10.244.3.4", "10.96.0.10", proto: 17, payload: Build.udp(51234, 53, Build.wire(Build.query("quote.kiada.svc.cluster.local", id: 9))))
         func sll2(_ interface: UInt32) -> [UInt8] { [0x08, 0x00, 0, 0] + Build.be32(interface) + [0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0] + ip }
         let path = try Self.temporary("any.pcap", Self.pcap(linkType: 276, [sll2(5), sll2(7)]))
         defer { try? FileManager.default.removeItem(atPath: path) }

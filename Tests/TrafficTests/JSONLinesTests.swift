@@ -10,7 +10,8 @@ import Traffic
     func everyEventsJSONMatchesItsValues(capture: String) throws {
         let decoded = decode(try Fixtures.packets(capture)) { $0.dnsPorts = [53, 5353, 5355] }
         for event in decoded.events {
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(event.jsonLine.utf8)) as? [String: Any], "\(capture) frame \(event.frame): not JSON")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(event.jsonLine.utf8)) as? [String: Any], "\(capture) frame \(event.frame): not JSON")
             #expect(object["frame"] as? Int == event.frame)
             #expect(object["frames"] as? [Int] == event.frames)
             if let dns = event.dns {
@@ -22,7 +23,9 @@ import Traffic
                 #expect(object["rcode"] as? String == m.rcode.description)
                 #expect(object["qname"] as? String == m.question?.name.description)
                 #expect(object["qtype"] as? String == m.question?.type.description)
-                let sections: [(String, [ResourceRecord])] = [("answers", m.answers), ("authority", m.authority), ("additional", m.additional.filter { $0.type != .opt })]
+                let sections: [(String, [ResourceRecord])] = [
+                    ("answers", m.answers), ("authority", m.authority), ("additional", m.additional.filter { $0.type != .opt }),
+                ]
                 for (key, records) in sections {
                     let list = try #require(object[key] as? [[String: Any]])
                     #expect(list.count == records.count)

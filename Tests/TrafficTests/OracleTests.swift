@@ -47,10 +47,10 @@ import Traffic
         return nil
     }
 
-    static func compareRecords(_ ours: [ResourceRecord], _ theirs: [[String: Any]], _ where_: String) {
-        #expect(ours.count == theirs.count, "\(where_): \(ours.count) records, oracle has \(theirs.count)")
+    static func compareRecords(_ ours: [ResourceRecord], _ theirs: [[String: Any]], _ location: String) {
+        #expect(ours.count == theirs.count, "\(location): \(ours.count) records, oracle has \(theirs.count)")
         for (r, o) in zip(ours, theirs) {
-            let at = "\(where_) \(o["name"] ?? "?") \(o["type_name"] ?? "?")"
+            let at = "\(location) \(o["name"] ?? "?") \(o["type_name"] ?? "?")"
             #expect(oracleName(r.name) == o["name"] as? String, "\(at): name \(oracleName(r.name))")
             #expect(Int(r.type.rawValue) == o["type"] as? Int, "\(at): type \(r.type)")
             #expect(Int(r.rrClass.rawValue) == o["class"] as? Int, "\(at): class \(r.rrClass)")
@@ -119,7 +119,9 @@ import Traffic
             if let q = m.question {
                 #expect(Self.oracleName(q.name) == line["qname"] as? String, "\(at): qname \(q.name)")
                 #expect(Int(q.type.rawValue) == line["qtype"] as? Int, "\(at): qtype")
-                #expect(q.type.description == line["qtype_name"] as? String || !(DNSType(mnemonic: line["qtype_name"] as? String ?? "") != nil), "\(at): qtype name \(q.type)")
+                #expect(
+                    q.type.description == line["qtype_name"] as? String || !(DNSType(mnemonic: line["qtype_name"] as? String ?? "") != nil),
+                    "\(at): qtype name \(q.type)")
             }
             Self.compareRecords(m.answers, line["answers"] as? [[String: Any]] ?? [], "\(at) answers")
             Self.compareRecords(m.authority, line["authority"] as? [[String: Any]] ?? [], "\(at) authority")
@@ -166,7 +168,9 @@ import Traffic
                 #expect(exchange.client.description == Self.endpointString(line, "src", "sport"), "\(at): client")
                 #expect(exchange.server.description == Self.endpointString(line, "dst", "dport"), "\(at): server")
                 if let responseFrame = line["response_in"] as? Int {
-                    #expect(exchange.response?.frame == responseFrame, "\(at): response frame \(String(describing: exchange.response?.frame)) vs tshark \(responseFrame)")
+                    #expect(
+                        exchange.response?.frame == responseFrame,
+                        "\(at): response frame \(String(describing: exchange.response?.frame)) vs tshark \(responseFrame)")
                 }
             } else {
                 let status = line["status"] as? Int ?? 0
@@ -193,8 +197,12 @@ import Traffic
                 if status == 101 { upgradedConnections.insert(connection) }
             }
         }
-        #expect(exchanges.filter { $0.request != nil }.count == requestsSeen, "\(capture): kubetape has \(exchanges.filter { $0.request != nil }.count) requests, tshark \(requestsSeen)")
-        #expect(exchanges.filter { $0.response != nil }.count == responsesSeen, "\(capture): kubetape has \(exchanges.filter { $0.response != nil }.count) responses, tshark \(responsesSeen)")
+        #expect(
+            exchanges.filter { $0.request != nil }.count == requestsSeen,
+            "\(capture): kubetape has \(exchanges.filter { $0.request != nil }.count) requests, tshark \(requestsSeen)")
+        #expect(
+            exchanges.filter { $0.response != nil }.count == responsesSeen,
+            "\(capture): kubetape has \(exchanges.filter { $0.response != nil }.count) responses, tshark \(responsesSeen)")
     }
 }
 

@@ -20,7 +20,8 @@ import Traffic
         var offset = 0
         while offset < datagram.count {
             let end = min(offset + size, datagram.count)
-            out.append(Build.ipv4(server, client, proto: 17, payload: Array(datagram[offset..<end]), id: id, fragmentOffset: offset, more: end < datagram.count))
+            out.append(
+                Build.ipv4(server, client, proto: 17, payload: Array(datagram[offset..<end]), id: id, fragmentOffset: offset, more: end < datagram.count))
             offset = end
         }
         return out
@@ -83,7 +84,12 @@ import Traffic
             packets.append(Build.packet(frame, Build.ethernet(ip, v6: true)))
             offset = end
         }
-        let d = decode(packets.reversed().enumerated().map { var p = $0.element; p.frameNumber = $0.offset + 1; return p })
+        let d = decode(
+            packets.reversed().enumerated().map {
+                var p = $0.element
+                p.frameNumber = $0.offset + 1
+                return p
+            })
         #expect(d.diagnostics.isEmpty, "\(d.diagnostics)")
         let event = try #require(d.events.first)
         #expect(event.dns?.message == Self.bigResponse)
@@ -99,23 +105,24 @@ import Traffic
     /// Handshake frames 1-3; client ISN 1000, server ISN 5000.
     static func handshake() -> [CapturedPacket] {
         [
-            Build.tcpFrame(1, client, 40000, server, 53, seq: 999, flags: Build.SYN),
-            Build.tcpFrame(2, server, 53, client, 40000, seq: 4999, ack: 1000, flags: Build.SYN | Build.ACK),
-            Build.tcpFrame(3, client, 40000, server, 53, seq: 1000, ack: 5000, flags: Build.ACK),
+            Build.tcpFrame(1, client, 40000, server, 53, seq: 999, flags: Build.syn),
+            Build.tcpFrame(2, server, 53, client, 40000, seq: 4999, ack: 1000, flags: Build.syn | Build.ack),
+            Build.tcpFrame(3, client, 40000, server, 53, seq: 1000, ack: 5000, flags: Build.ack),
         ]
     }
 
     static func clientSegment(_ frame: Int, _ seq: UInt32, _ bytes: [UInt8], ms: Int64 = 0) -> CapturedPacket {
-        Build.tcpFrame(frame, client, 40000, server, 53, seq: 1000 + seq, ack: 5000, flags: Build.ACK | Build.PSH, bytes, ms: ms)
+        Build.tcpFrame(frame, client, 40000, server, 53, seq: 1000 + seq, ack: 5000, flags: Build.ack | Build.psh, bytes, ms: ms)
     }
 
     @Test func lengthPrefixSplitAcrossSegmentsAndTwoMessagesInOne() throws {
         let stream = Build.lengthPrefixed(Self.q1) + Build.lengthPrefixed(Self.q2)
-        let packets = Self.handshake() + [
-            Self.clientSegment(4, 0, [stream[0]]),  // half the prefix
-            Self.clientSegment(5, 1, Array(stream[1..<10])),
-            Self.clientSegment(6, 10, Array(stream[10...])),  // rest of q1 and all of q2
-        ]
+        let packets =
+            Self.handshake() + [
+                Self.clientSegment(4, 0, [stream[0]]),  // half the prefix
+                Self.clientSegment(5, 1, Array(stream[1..<10])),
+                Self.clientSegment(6, 10, Array(stream[10...])),  // rest of q1 and all of q2
+            ]
         let d = decode(packets)
         #expect(d.diagnostics.isEmpty, "\(d.diagnostics)")
         #expect(d.events.map { $0.dns!.message } == [Self.q1, Self.q2])
@@ -126,14 +133,17 @@ import Traffic
 
     @Test func outOfOrderRetransmittedAndOverlappingSegments() throws {
         let stream = Build.lengthPrefixed(Self.q1) + Build.lengthPrefixed(Self.q2)
-        let a = Array(stream[0..<20]), b = Array(stream[20..<40]), c = Array(stream[40...])
-        let packets = Self.handshake() + [
-            Self.clientSegment(4, 20, b),  // out of order
-            Self.clientSegment(5, 40, c),
-            Self.clientSegment(6, 0, a),  // fills the hole
-            Self.clientSegment(7, 0, a),  // retransmission
-            Self.clientSegment(8, 10, Array(stream[10..<50])),  // overlap of old data
-        ]
+        let a = Array(stream[0..<20])
+        let b = Array(stream[20..<40])
+        let c = Array(stream[40...])
+        let packets =
+            Self.handshake() + [
+                Self.clientSegment(4, 20, b),  // out of order
+                Self.clientSegment(5, 40, c),
+                Self.clientSegment(6, 0, a),  // fills the hole
+                Self.clientSegment(7, 0, a),  // retransmission
+                Self.clientSegment(8, 10, Array(stream[10..<50])),  // overlap of old data
+            ]
         let d = decode(packets)
         #expect(d.diagnostics.isEmpty, "\(d.diagnostics)")
         #expect(d.events.map { $0.dns!.message } == [Self.q1, Self.q2])
@@ -147,12 +157,13 @@ import Traffic
         let first = Build.lengthPrefixed(Self.q1)
         let second = Build.lengthPrefixed(Self.q2)
         let lost = Build.lengthPrefixed(Build.query("lost.example", id: 3))
-        let packets = Self.handshake() + [
-            Self.clientSegment(4, 0, first),
-            // `lost` is never captured; the server acknowledges it, then the client sends `second`.
-            Build.tcpFrame(5, Self.server, 53, Self.client, 40000, seq: 5000, ack: 1000 + UInt32(first.count + lost.count), flags: Build.ACK),
-            Self.clientSegment(6, UInt32(first.count + lost.count), second),
-        ]
+        let packets =
+            Self.handshake() + [
+                Self.clientSegment(4, 0, first),
+                // `lost` is never captured; the server acknowledges it, then the client sends `second`.
+                Build.tcpFrame(5, Self.server, 53, Self.client, 40000, seq: 5000, ack: 1000 + UInt32(first.count + lost.count), flags: Build.ack),
+                Self.clientSegment(6, UInt32(first.count + lost.count), second),
+            ]
         let d = decode(packets)
         #expect(d.events.map { $0.dns!.message } == [Self.q1, Self.q2])
         let gap = try #require(d.diagnostics.first { $0.code == .streamGap })
@@ -164,10 +175,11 @@ import Traffic
         let first = Build.lengthPrefixed(Self.q1)
         let second = Build.lengthPrefixed(Self.q2)
         // Part of `first` is missing: only its start and all of `second` arrive.
-        let packets = Self.handshake() + [
-            Self.clientSegment(4, 0, Array(first[0..<10])),
-            Self.clientSegment(5, UInt32(first.count), second),
-        ]
+        let packets =
+            Self.handshake() + [
+                Self.clientSegment(4, 0, Array(first[0..<10])),
+                Self.clientSegment(5, UInt32(first.count), second),
+            ]
         let d = decode(packets)
         #expect(d.events.map { $0.dns!.message } == [Self.q2])
         #expect(d.diagnostics.contains { $0.code == .streamGap && $0.reason.contains("\(first.count - 10) octets") })
@@ -176,11 +188,11 @@ import Traffic
     @Test func finAndRstEndTheConnection() throws {
         let first = Build.lengthPrefixed(Self.q1)
         var packets = Self.handshake() + [Self.clientSegment(4, 0, first)]
-        packets.append(Build.tcpFrame(5, Self.client, 40000, Self.server, 53, seq: 1000 + UInt32(first.count), ack: 5000, flags: Build.FIN | Build.ACK))
-        packets.append(Build.tcpFrame(6, Self.server, 53, Self.client, 40000, seq: 5000, ack: 1001 + UInt32(first.count), flags: Build.RST))
+        packets.append(Build.tcpFrame(5, Self.client, 40000, Self.server, 53, seq: 1000 + UInt32(first.count), ack: 5000, flags: Build.fin | Build.ack))
+        packets.append(Build.tcpFrame(6, Self.server, 53, Self.client, 40000, seq: 5000, ack: 1001 + UInt32(first.count), flags: Build.rst))
         // A new connection on the same ports after the RST starts fresh.
-        packets.append(Build.tcpFrame(7, Self.client, 40000, Self.server, 53, seq: 77, flags: Build.SYN))
-        packets.append(Build.tcpFrame(8, Self.client, 40000, Self.server, 53, seq: 78, flags: Build.ACK, Build.lengthPrefixed(Self.q2)))
+        packets.append(Build.tcpFrame(7, Self.client, 40000, Self.server, 53, seq: 77, flags: Build.syn))
+        packets.append(Build.tcpFrame(8, Self.client, 40000, Self.server, 53, seq: 78, flags: Build.ack, Build.lengthPrefixed(Self.q2)))
         let d = decode(packets)
         #expect(d.diagnostics.isEmpty, "\(d.diagnostics)")
         #expect(d.events.map { $0.dns!.message } == [Self.q1, Self.q2])
@@ -206,7 +218,7 @@ import Traffic
         configuration.limits.maxConnections = 10
         var packets: [CapturedPacket] = []
         for i in 0..<25 {
-            packets.append(Build.tcpFrame(i + 1, Self.client, 30000 + i, Self.server, 53, seq: 1, flags: Build.ACK, [0, 40], ms: Int64(i)))
+            packets.append(Build.tcpFrame(i + 1, Self.client, 30000 + i, Self.server, 53, seq: 1, flags: Build.ack, [0, 40], ms: Int64(i)))
         }
         let d = decode(packets) { $0 = configuration }
         #expect(d.diagnostics.filter { $0.code == .limitExceeded }.count == 15)
@@ -217,9 +229,11 @@ import Traffic
         let decoder = TrafficDecoder()
         var during: [TrafficDecoder.Output] = []
         // An unanswered request, then 200 s of silence on that connection.
-        decoder.process(Build.tcpFrame(1, Self.client, 40000, "10.244.2.8", 80, seq: 1, flags: Build.ACK, request)) { during.append($0) }
+        decoder.process(Build.tcpFrame(1, Self.client, 40000, "10.244.2.8", 80, seq: 1, flags: Build.ack, request)) { during.append($0) }
         #expect(during.isEmpty)
-        decoder.process(Build.packet(2, Build.ethernet(Build.ipv4(Self.server, Self.client, proto: 1, payload: [8, 0, 0, 0])), ms: 200_000)) { during.append($0) }
+        decoder.process(Build.packet(2, Build.ethernet(Build.ipv4(Self.server, Self.client, proto: 1, payload: [8, 0, 0, 0])), ms: 200_000)) {
+            during.append($0)
+        }
         let flushed = Decoded(during).http
         #expect(flushed.count == 1, "the idle connection is flushed when capture time passes the timeout")
         #expect(flushed.first?.http?.request?.uri == "/")

@@ -61,7 +61,9 @@ enum Build {
     static func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
 
-    static func ipv4(_ src: String, _ dst: String, proto: UInt8, payload: [UInt8], id: Int = 1, fragmentOffset: Int = 0, more: Bool = false, totalLength: Int? = nil) -> [UInt8] {
+    static func ipv4(
+        _ src: String, _ dst: String, proto: UInt8, payload: [UInt8], id: Int = 1, fragmentOffset: Int = 0, more: Bool = false, totalLength: Int? = nil
+    ) -> [UInt8] {
         let s = IPv4Address(src)!.octets
         let d = IPv4Address(dst)!.octets
         var flags = fragmentOffset / 8
@@ -81,11 +83,11 @@ enum Build {
         be16(sport) + be16(dport) + be16(8 + payload.count) + [0, 0] + payload
     }
 
-    static let SYN: UInt8 = 0x02
-    static let ACK: UInt8 = 0x10
-    static let FIN: UInt8 = 0x01
-    static let RST: UInt8 = 0x04
-    static let PSH: UInt8 = 0x08
+    static let syn: UInt8 = 0x02
+    static let ack: UInt8 = 0x10
+    static let fin: UInt8 = 0x01
+    static let rst: UInt8 = 0x04
+    static let psh: UInt8 = 0x08
 
     static func tcp(_ sport: Int, _ dport: Int, seq: UInt32, ack: UInt32 = 0, flags: UInt8, _ payload: [UInt8] = []) -> [UInt8] {
         be16(sport) + be16(dport) + be32(seq) + be32(ack) + [0x50, flags] + be16(65535) + [0, 0, 0, 0] + payload
@@ -102,7 +104,9 @@ enum Build {
     }
 
     static func packet(_ frame: Int, _ data: [UInt8], link: LinkType = .ethernet, ms: Int64 = 0, interface: Int = 0) -> CapturedPacket {
-        CapturedPacket(frameNumber: frame, timestampNanoseconds: 1_700_000_000_000_000_000 + ms * 1_000_000, linkType: link, data: data, originalLength: data.count, interfaceIndex: interface)
+        CapturedPacket(
+            frameNumber: frame, timestampNanoseconds: 1_700_000_000_000_000_000 + ms * 1_000_000, linkType: link, data: data, originalLength: data.count,
+            interfaceIndex: interface)
     }
 
     static func query(_ name: String, id: UInt16, type: DNSType = .a) -> DNSMessage {
@@ -121,12 +125,17 @@ enum Build {
     static func wire(_ m: DNSMessage) -> [UInt8] { try! m.wireBytes() }
 
     /// A UDP DNS frame on Ethernet/IPv4.
-    static func udpDNS(_ frame: Int, _ src: String, _ sport: Int, _ dst: String, _ dport: Int, _ m: DNSMessage, ms: Int64 = 0, interface: Int = 0) -> CapturedPacket {
+    static func udpDNS(_ frame: Int, _ src: String, _ sport: Int, _ dst: String, _ dport: Int, _ m: DNSMessage, ms: Int64 = 0, interface: Int = 0)
+        -> CapturedPacket
+    {
         packet(frame, ethernet(ipv4(src, dst, proto: 17, payload: udp(sport, dport, wire(m)))), ms: ms, interface: interface)
     }
 
     /// A TCP segment on Ethernet/IPv4.
-    static func tcpFrame(_ frame: Int, _ src: String, _ sport: Int, _ dst: String, _ dport: Int, seq: UInt32, ack: UInt32 = 0, flags: UInt8, _ payload: [UInt8] = [], ms: Int64 = 0) -> CapturedPacket {
+    static func tcpFrame(
+        _ frame: Int, _ src: String, _ sport: Int, _ dst: String, _ dport: Int, seq: UInt32, ack: UInt32 = 0, flags: UInt8, _ payload: [UInt8] = [],
+        ms: Int64 = 0
+    ) -> CapturedPacket {
         packet(frame, ethernet(ipv4(src, dst, proto: 6, payload: tcp(sport, dport, seq: seq, ack: ack, flags: flags, payload))), ms: ms)
     }
 
