@@ -30,6 +30,13 @@ enum TerminationSignals {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
         pipeFDs = fds
+        // a parent (e.g. a test runner spawning us) may have left these blocked: unblock them in
+        // this thread, and the watcher thread below inherits the mask
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for number in [SIGINT, SIGTERM] {
             signal(number) { received in
                 var byte = UInt8(truncatingIfNeeded: received)
