@@ -191,8 +191,19 @@ extension ClusterDNSIndex {
         if lower.ends(with: ClusterDNSRequest.inAddrArpa) {
             let octets = labels.dropLast(2)
             guard octets.count == 4 else { return nil }
-            let text = octets.reversed().map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
-            return IPv4Address(text).map(IPAddress.v4)
+            // strict decimal octets, as Go's net.ParseIP reads them (no leading zeros)
+            var value: UInt32 = 0
+            for label in octets.reversed() {
+                guard (1...3).contains(label.count), !(label.count > 1 && label.first == UInt8(ascii: "0")) else { return nil }
+                var octet: UInt32 = 0
+                for c in label {
+                    guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+                    octet = octet * 10 + UInt32(c - UInt8(ascii: "0"))
+                }
+                guard octet <= 255 else { return nil }
+                value = value << 8 | octet
+            }
+            return .v4(IPv4Address(value))
         }
         if lower.ends(with: ClusterDNSRequest.ip6Arpa) {
             let nibbles = labels.dropLast(2)

@@ -96,3 +96,29 @@ struct DifferencesTests {
         #expect(try ask(&r, "svc1.testns.svc.cluster.local.", .a).answers.count == 1)
     }
 }
+
+@Suite("Reverse-name parsing")
+struct ReverseNameTests {
+    @Test("only complete, strictly decimal IPv4 reverse names (and 32-nibble IPv6 ones) are addresses", arguments: [
+        ("1.0.0.10.in-addr.arpa.", true),
+        ("01.0.0.10.in-addr.arpa.", false),
+        ("256.0.0.10.in-addr.arpa.", false),
+        ("x.0.0.10.in-addr.arpa.", false),
+        ("1.1.0.0.10.in-addr.arpa.", false),
+        ("0.0.10.in-addr.arpa.", false),
+        ("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", true),
+        ("10.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", false),
+        ("0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", false),
+    ])
+    func parse(_ name: String, _ isAddress: Bool) throws {
+        var r = TestCluster.responder()
+        let reply = try ask(&r, name, .ptr)
+        // an address that matches nothing and a malformed name are both NXDOMAIN; only the
+        // known addresses answer
+        if isAddress {
+            #expect(reply.rcode == .noError && reply.answers.count == 1)
+        } else {
+            #expect(reply.rcode == .nxDomain)
+        }
+    }
+}
