@@ -308,6 +308,47 @@ final class ByteSink {
         count += 1
     }
 
+    /// Appends without a capacity check: only after ``reserve(_:)``.
+    @inline(__always)
+    func appendUnchecked(_ b: UInt8) {
+        base[count] = b
+        count += 1
+    }
+
+    /// Appends `value` in decimal.
+    @inline(__always)
+    func appendDecimal(_ value: UInt64) {
+        var digits = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        reserve(digits)
+        var v = value
+        var i = count + digits - 1
+        while i >= count {
+            base[i] = UInt8(truncatingIfNeeded: v % 10) + 48
+            v /= 10
+            i -= 1
+        }
+        count += digits
+    }
+
+    /// Appends a short literal byte by byte (cheaper than memmove for a few octets).
+    @inline(__always)
+    func append(literal s: StaticString) {
+        guard s.hasPointerRepresentation else {
+            s.withUTF8Buffer { append(contentsOf: $0) }
+            return
+        }
+        let n = s.utf8CodeUnitCount
+        reserve(n)
+        let source = s.utf8Start
+        for i in 0..<n { base[count + i] = source[i] }
+        count += n
+    }
+
     @inline(__always)
     func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
@@ -330,7 +371,7 @@ struct JSONWriter {
 
     @inline(__always)
     mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(literal: s)
     }
 
     mutating func raw(_ s: String) {
@@ -375,8 +416,9 @@ struct JSONWriter {
     /// The presentation form of `name`, JSON-escaped, without quotes.
     mutating func nameBody(_ name: DNSName) {
         let wire = name.wire
+        out.reserve(wire.count * 5 + 1)  // worst case: every octet as \\DDD
         if wire.count <= 1 {
-            out.append(UInt8(ascii: "."))
+            out.appendUnchecked(UInt8(ascii: "."))
         } else {
             var i = 0
             while i < wire.count {
@@ -388,26 +430,26 @@ struct JSONWriter {
                     let b = wire[j]
                     switch b {
                     case UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "$"), UInt8(ascii: "@"):
-                        out.append(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
-                        out.append(UInt8(ascii: "\\"))
-                        out.append(b)
+                        out.appendUnchecked(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
+                        out.appendUnchecked(UInt8(ascii: "\\"))
+                        out.appendUnchecked(b)
                     case UInt8(ascii: "\\"), UInt8(ascii: "\""):
-                        out.append(UInt8(ascii: "\\"))
-                        out.append(UInt8(ascii: "\\"))
-                        out.append(UInt8(ascii: "\\"))
-                        out.append(b)
+                        out.appendUnchecked(UInt8(ascii: "\\"))
+                        out.appendUnchecked(UInt8(ascii: "\\"))
+                        out.appendUnchecked(UInt8(ascii: "\\"))
+                        out.appendUnchecked(b)
                     case 0x21...0x7e:
-                        out.append(b)
+                        out.appendUnchecked(b)
                     default:
-                        out.append(UInt8(ascii: "\\"))
-                        out.append(UInt8(ascii: "\\"))
-                        out.append(48 + b / 100)
-                        out.append(48 + b / 10 % 10)
-                        out.append(48 + b % 10)
+                        out.appendUnchecked(UInt8(ascii: "\\"))
+                        out.appendUnchecked(UInt8(ascii: "\\"))
+                        out.appendUnchecked(48 + b / 100)
+                        out.appendUnchecked(48 + b / 10 % 10)
+                        out.appendUnchecked(48 + b % 10)
                     }
                     j += 1
                 }
-                out.append(UInt8(ascii: "."))
+                out.appendUnchecked(UInt8(ascii: "."))
                 i = end
             }
         }
@@ -458,29 +500,8 @@ struct JSONWriter {
     }
 
     mutating func int(_ value: Int) {
-        if value >= 0 && value < 10 {
-            out.append(48 + UInt8(value))
-            return
-        }
-        if value >= 10 && value < 100 {
-            out.append(48 + UInt8(value / 10))
-            out.append(48 + UInt8(value % 10))
-            return
-        }
-        var v = value.magnitude
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var digits:
-            (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while v > 0 {
-                buffer[count] = UInt8(v % 10) + 48
-                v /= 10
-                count += 1
-            }
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
-        }
+        out.appendDecimal(UInt64(value.magnitude))
     }
 
     mutating func optionalInt(_ value: Int?) {
