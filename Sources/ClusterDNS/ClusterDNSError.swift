@@ -2,8 +2,10 @@
 public struct ClusterDNSError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong, matchable.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as printed.
         public let name: String
         init(_ name: String) { self.name = name }
+        /// The name.
         public var description: String { name }
 
         /// An option value that cannot be used (zone, TTL…).
@@ -14,13 +16,17 @@ public struct ClusterDNSError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let badResolvConf = Code("badResolvConf")
     }
 
+    /// What went wrong.
     public var code: Code
+    /// A human explanation naming the offending value.
     public var reason: String
 
+    /// An error with a code and a reason.
     public init(_ code: Code, _ reason: String) {
         self.code = code
         self.reason = reason
     }
 
+    /// `code: reason`.
     public var description: String { "\(code): \(reason)" }
 }

@@ -75,7 +75,10 @@ public final class ClusterDNSIndex: Sendable {
         /// `<svc>.<ns>.svc.<primary zone>` as configured.
         let canonical: DNSName?
 
-        init(name: String, namespace: String, kind: Kind, ports: [PortEntry], prefix: [UInt8], endpoints: [EndpointAddress], slicePorts: [[PortEntry]], v4: [IPAddress], v6: [IPAddress], canonical: DNSName?) {
+        init(
+            name: String, namespace: String, kind: Kind, ports: [PortEntry], prefix: [UInt8], endpoints: [EndpointAddress], slicePorts: [[PortEntry]],
+            v4: [IPAddress], v6: [IPAddress], canonical: DNSName?
+        ) {
             self.name = name
             self.namespace = namespace
             self.kind = kind
@@ -109,7 +112,9 @@ public final class ClusterDNSIndex: Sendable {
     public init(cluster: Cluster, options: ClusterDNSOptions = ClusterDNSOptions()) {
         self.options = options
         zones = options.zones.map { zone in
-            Zone(name: zone, lowerWire: zone.lowercased().wire, labelCount: zone.labelCount, isReverse: ClusterDNSOptions.isReverse(zone), soa: ClusterDNSIndex.soa(zoneSpelling: zone.wire, options: options))
+            Zone(
+                name: zone, lowerWire: zone.lowercased().wire, labelCount: zone.labelCount, isReverse: ClusterDNSOptions.isReverse(zone),
+                soa: ClusterDNSIndex.soa(zoneSpelling: zone.wire, options: options))
         }.sorted { $0.labelCount > $1.labelCount }
         primaryZone = options.clusterDomain
         canonicalZone = options.clusterDomain.wire
@@ -138,13 +143,17 @@ public final class ClusterDNSIndex: Sendable {
                 if slice.ports.isEmpty {
                     ports.append([PortEntry(name: [], proto: [], port: -1)])
                 } else {
-                    ports.append(slice.ports.map { p in
-                        PortEntry(name: Array((p.name ?? "").lowercased().utf8), proto: Array(p.transport.rawValue.lowercased().utf8), port: p.port.map(Int.init) ?? -1)
-                    })
+                    ports.append(
+                        slice.ports.map { p in
+                            PortEntry(
+                                name: Array((p.name ?? "").lowercased().utf8), proto: Array(p.transport.rawValue.lowercased().utf8),
+                                port: p.port.map(Int.init) ?? -1)
+                        })
                 }
                 for endpoint in slice.endpoints where endpoint.isReady {
                     for ip in endpoint.addresses {
-                        let host = ClusterDNSIndex.endpointHostname(ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
+                        let host = ClusterDNSIndex.endpointHostname(
+                            ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
                         let hostBytes = Array(host.utf8)
                         let prefix = [UInt8(truncatingIfNeeded: hostBytes.count)] + hostBytes + servicePrefix
                         let canonical = hostBytes.isEmpty || hostBytes.count > 63 ? nil : try? DNSName(wire: prefix + canonicalZone)
@@ -192,7 +201,9 @@ public final class ClusterDNSIndex: Sendable {
             for address in addresses where seen.insert(address.ip).inserted {
                 if address.ip.isIPv4 { v4.append(address.ip) } else { v6.append(address.ip) }
             }
-            let entry = ServiceEntry(name: name, namespace: namespace, kind: kind, ports: ports, prefix: prefix, endpoints: addresses, slicePorts: slicePorts, v4: v4, v6: v6, canonical: try? DNSName(wire: prefix + canonicalZone))
+            let entry = ServiceEntry(
+                name: name, namespace: namespace, kind: kind, ports: ports, prefix: prefix, endpoints: addresses, slicePorts: slicePorts, v4: v4, v6: v6,
+                canonical: try? DNSName(wire: prefix + canonicalZone))
             services[ArraySlice(key)] = entry
             if case .clusterIP(let ips) = kind {
                 for ip in ips where reverse[ip] == nil {
@@ -217,17 +228,24 @@ public final class ClusterDNSIndex: Sendable {
             }
         }
         for service in cluster.services {
-            guard let s = ClusterDNSIndex.label(service.meta.name.lowercased()), let n = ClusterDNSIndex.label(service.meta.namespace.lowercased()), let entry = services[ArraySlice(s + n)] else { continue }
+            guard let s = ClusterDNSIndex.label(service.meta.name.lowercased()), let n = ClusterDNSIndex.label(service.meta.namespace.lowercased()),
+                let entry = services[ArraySlice(s + n)]
+            else { continue }
             for address in entry.endpoints {
                 if let target = address.canonical { addReverse(address.ip, target) }
             }
         }
         for slice in cluster.endpointSlices {
-            guard let serviceName = slice.serviceName, let s = ClusterDNSIndex.label(serviceName.lowercased()), let n = ClusterDNSIndex.label(slice.meta.namespace.lowercased()), services[ArraySlice(s + n)] == nil else { continue }
+            guard let serviceName = slice.serviceName, let s = ClusterDNSIndex.label(serviceName.lowercased()),
+                let n = ClusterDNSIndex.label(slice.meta.namespace.lowercased()), services[ArraySlice(s + n)] == nil
+            else { continue }
             for endpoint in slice.endpoints where endpoint.isReady {
                 for ip in endpoint.addresses {
-                    let host = ClusterDNSIndex.endpointHostname(ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
-                    guard let h = ClusterDNSIndex.label(host), let target = try? DNSName(wire: h + s + n + ClusterDNSIndex.svcLabel + zoneSuffix) else { continue }
+                    let host = ClusterDNSIndex.endpointHostname(
+                        ip: ip, hostname: endpoint.hostname, podName: endpoint.targetPodName, endpointPodNames: endpointPodNames)
+                    guard let h = ClusterDNSIndex.label(host), let target = try? DNSName(wire: h + s + n + ClusterDNSIndex.svcLabel + zoneSuffix) else {
+                        continue
+                    }
                     addReverse(ip, target)
                 }
             }
@@ -245,7 +263,9 @@ public final class ClusterDNSIndex: Sendable {
         var nameServers: [(prefix: [UInt8], ip: IPAddress)] = []
         let dnsIP = cluster.network.dnsServiceIP
         for service in cluster.services where service.type != .externalName && !service.isHeadless && service.clusterIPs.contains(dnsIP) {
-            guard let s = ClusterDNSIndex.label(service.meta.name.lowercased()), let n = ClusterDNSIndex.label(service.meta.namespace.lowercased()) else { continue }
+            guard let s = ClusterDNSIndex.label(service.meta.name.lowercased()), let n = ClusterDNSIndex.label(service.meta.namespace.lowercased()) else {
+                continue
+            }
             for ip in service.clusterIPs { nameServers.append((s + n + ClusterDNSIndex.svcLabel, ip)) }
         }
         if nameServers.isEmpty {
@@ -261,7 +281,9 @@ public final class ClusterDNSIndex: Sendable {
         let ns = (try? DNSName(wire: [2] + Array("ns".utf8) + [3] + Array("dns".utf8) + zoneSpelling)) ?? zone
         let mbox = (try? DNSName(wire: [10] + Array("hostmaster".utf8) + zoneSpelling)) ?? zone
         let ttl = options.ttl
-        return ResourceRecord(name: zone, ttl: min(ttl, 300), data: .soa(SOA(mname: ns, rname: mbox, serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl)))
+        return ResourceRecord(
+            name: zone, ttl: min(ttl, 300),
+            data: .soa(SOA(mname: ns, rname: mbox, serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl)))
     }
 
     static let svcLabel: [UInt8] = [3] + Array("svc".utf8)

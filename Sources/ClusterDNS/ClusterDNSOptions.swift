@@ -56,7 +56,11 @@ public struct ClusterDNSOptions: Hashable, Sendable {
         case records([ResourceRecord])
     }
 
-    public init(zones: [DNSName] = ["cluster.local.", "in-addr.arpa.", "ip6.arpa."], ttl: UInt32 = 5, pods: PodMode = .disabled, endpointPodNames: Bool = false, answerOrder: AnswerOrder = .shuffle, seed: UInt64 = 1, serial: UInt32 = 1_700_000_000, outsideZones: OutsideZones = .refuse) {
+    /// CoreDNS's defaults unless given.
+    public init(
+        zones: [DNSName] = ["cluster.local.", "in-addr.arpa.", "ip6.arpa."], ttl: UInt32 = 5, pods: PodMode = .disabled, endpointPodNames: Bool = false,
+        answerOrder: AnswerOrder = .shuffle, seed: UInt64 = 1, serial: UInt32 = 1_700_000_000, outsideZones: OutsideZones = .refuse
+    ) {
         self.zones = zones
         self.ttl = ttl
         self.pods = pods

@@ -164,12 +164,13 @@ extension ClusterDNSIndex {
             break
         }
         if isDefaultNS(request) {
-            return .success(nameServers.compactMap { ns in
-                switch (ns.ip, qtype) {
-                case (.v4, .a), (.v6, .aaaa): return Hit(host: .ip(ns.ip), port: -1, prefix: ns.prefix)
-                default: return nil
-                }
-            })
+            return .success(
+                nameServers.compactMap { ns in
+                    switch (ns.ip, qtype) {
+                    case (.v4, .a), (.v6, .aaaa): return Hit(host: .ip(ns.ip), port: -1, prefix: ns.prefix)
+                    default: return nil
+                    }
+                })
         }
         let result = records(request)
         guard qtype == .srv, case .success(let hits) = result else { return result }

@@ -18,6 +18,7 @@ public struct ClusterDNSResponder: Sendable {
         let type: UInt16
     }
 
+    /// A responder over a built index; the generator starts from `index.options.seed`.
     public init(index: ClusterDNSIndex) {
         self.index = index
         generator = SeededGenerator(seed: index.options.seed)
@@ -28,6 +29,7 @@ public struct ClusterDNSResponder: Sendable {
         self.init(index: ClusterDNSIndex(cluster: cluster, options: options))
     }
 
+    /// The options the index was built with.
     public var options: ClusterDNSOptions { index.options }
 
     /// The reply to one query message, with the server-level checks of CoreDNS and miekg/dns:
@@ -68,7 +70,9 @@ public struct ClusterDNSResponder: Sendable {
         }
         if let edns = query.edns {
             // request.SizeAndDo: reuse the client's OPT, version 0, flags other than DO's byte cleared
-            var echoed = EDNS(udpPayloadSize: edns.udpPayloadSize, extendedRCode: reply.edns?.extendedRCode ?? 0, version: 0, dnssecOK: edns.dnssecOK, otherFlags: edns.otherFlags & 0x7f00)
+            var echoed = EDNS(
+                udpPayloadSize: edns.udpPayloadSize, extendedRCode: reply.edns?.extendedRCode ?? 0, version: 0, dnssecOK: edns.dnssecOK,
+                otherFlags: edns.otherFlags & 0x7f00)
             echoed.options = edns.options.filter { ClusterDNSResponder.echoedOptions.contains($0.code) }
             reply.edns = echoed
         }
@@ -80,7 +84,9 @@ public struct ClusterDNSResponder: Sendable {
 
     /// `Msg.SetReply`: id, opcode, RD and CD (for QUERY) copied.
     func replyHeader(_ h: DNSHeader) -> DNSHeader {
-        DNSHeader(id: h.id, isResponse: true, opcode: h.opcode, recursionDesired: h.opcode == .query && h.recursionDesired, checkingDisabled: h.opcode == .query && h.checkingDisabled)
+        DNSHeader(
+            id: h.id, isResponse: true, opcode: h.opcode, recursionDesired: h.opcode == .query && h.recursionDesired,
+            checkingDisabled: h.opcode == .query && h.checkingDisabled)
     }
 
     /// miekg/dns's reject: the query's own header turned into a response, every section dropped.
@@ -421,7 +427,10 @@ extension ClusterDNSResponder {
             guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling, canonicalZone: index.canonicalZone) else { continue }
             if !srvSeen.contains(where: { $0.0.isIdentical(to: target) && $0.1 == hit.port }) {
                 srvSeen.append((target, hit.port))
-                records.append(ResourceRecord(name: request.name, ttl: options.ttl, data: .srv(SRV(priority: 0, weight: weight, port: UInt16(truncatingIfNeeded: hit.port), target: target))))
+                records.append(
+                    ResourceRecord(
+                        name: request.name, ttl: options.ttl,
+                        data: .srv(SRV(priority: 0, weight: weight, port: UInt16(truncatingIfNeeded: hit.port), target: target))))
             }
             if !extraSeen.contains(where: { $0.0.isIdentical(to: target) && $0.1 == ip }) {
                 extraSeen.append((target, ip))

@@ -3,22 +3,29 @@ import ClusterModel
 /// A pod's `/etc/resolv.conf`: nameservers, search list and options, as the kubelet builds it
 /// (pkg/kubelet/network/dns/dns.go) and as the container runtime writes it.
 public struct ResolvConf: Hashable, Sendable, CustomStringConvertible {
+    /// `nameserver` lines, in order.
     public var nameservers: [String]
+    /// The `search` list, in order.
     public var searches: [String]
     /// Options in file order, `name` or `name:value` split at the first colon.
     public var options: [Option]
 
     /// One `options` entry.
     public struct Option: Hashable, Sendable, CustomStringConvertible {
+        /// `ndots`, `edns0`, `timeout`…
         public var name: String
+        /// The part after the colon, if any.
         public var value: String?
+        /// An option with an optional value.
         public init(name: String, value: String? = nil) {
             self.name = name
             self.value = value
         }
+        /// `name` or `name:value`.
         public var description: String { value.map { "\(name):\($0)" } ?? name }
     }
 
+    /// A file from its parts.
     public init(nameservers: [String] = [], searches: [String] = [], options: [Option] = []) {
         self.nameservers = nameservers
         self.searches = searches
@@ -79,7 +86,10 @@ public struct KubeletDNS: Hashable, Sendable {
     public var nodeResolvConf: ResolvConf?
 
     /// A kind node by default: `nameserver 172.18.0.1`, `options ndots:0`, no search domains.
-    public init(clusterDNS: [String] = ["10.96.0.10"], clusterDomain: String = "cluster.local", nodeResolvConf: ResolvConf? = ResolvConf(nameservers: ["172.18.0.1"], options: [.init(name: "ndots", value: "0")])) {
+    public init(
+        clusterDNS: [String] = ["10.96.0.10"], clusterDomain: String = "cluster.local",
+        nodeResolvConf: ResolvConf? = ResolvConf(nameservers: ["172.18.0.1"], options: [.init(name: "ndots", value: "0")])
+    ) {
         self.clusterDNS = clusterDNS
         self.clusterDomain = clusterDomain
         self.nodeResolvConf = nodeResolvConf
@@ -114,7 +124,9 @@ public struct KubeletDNS: Hashable, Sendable {
             conf = ResolvConf()
         case .clusterFirst, .clusterFirstWithHostNet:
             if clusterDNS.isEmpty {
-                warnings.append("kubelet does not have ClusterDNS IP configured and cannot create Pod using \"\(policy.rawValue)\" policy. Falling back to \"Default\" policy.")
+                warnings.append(
+                    "kubelet does not have ClusterDNS IP configured and cannot create Pod using \"\(policy.rawValue)\" policy. Falling back to \"Default\" policy."
+                )
                 conf = host
             } else {
                 let namespace = pod.meta.namespace
@@ -143,7 +155,9 @@ public struct KubeletDNS: Hashable, Sendable {
         }
         if conf.nameservers.count > KubeletDNS.maxNameservers {
             conf.nameservers = Array(conf.nameservers.prefix(KubeletDNS.maxNameservers))
-            warnings.append("Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: \(conf.nameservers.joined(separator: " "))")
+            warnings.append(
+                "Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: \(conf.nameservers.joined(separator: " "))"
+            )
         }
         var exceeded = false
         var searches = conf.searches
@@ -167,7 +181,8 @@ public struct KubeletDNS: Hashable, Sendable {
             exceeded = true
         }
         if exceeded {
-            warnings.append("Search Line limits were exceeded, some search paths have been omitted, the applied search line is: \(searches.joined(separator: " "))")
+            warnings.append(
+                "Search Line limits were exceeded, some search paths have been omitted, the applied search line is: \(searches.joined(separator: " "))")
         }
         conf.searches = searches
         return (conf, warnings)

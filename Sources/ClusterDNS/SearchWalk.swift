@@ -17,10 +17,15 @@ public enum StubResolver: String, Hashable, Sendable, CaseIterable {
 public struct SearchWalk: Sendable {
     /// One query and the reply it got.
     public struct Exchange: Sendable {
+        /// The query as the resolver sent it.
         public var query: DNSMessage
+        /// The cluster DNS's reply.
         public var reply: DNSMessage
+        /// The name asked.
         public var name: DNSName { query.questions.first?.name ?? .root }
+        /// The type asked.
         public var type: DNSType { query.questions.first?.type ?? .a }
+        /// The reply's rcode.
         public var rcode: DNSRCode { reply.rcode }
         /// NOERROR with at least one answer record.
         public var hasAnswer: Bool { reply.rcode == .noError && !reply.answers.isEmpty }
@@ -53,6 +58,7 @@ public struct SearchWalk: Sendable {
         return exchanges.filter { $0.name.isIdentical(to: finalName) }
     }
 
+    /// An empty walk.
     public init() {}
 
     /// The names `resolver` would try for `name`, in order.
@@ -113,7 +119,10 @@ public struct SearchWalk: Sendable {
     /// which the bare name is still tried if it was not yet (res_query.c). musl checks A then AAAA:
     /// NXDOMAIN moves on, SERVFAIL and other errors stop, NODATA stops. BIND tools move on only after
     /// NXDOMAIN (only the first type is walked; nslookup's AAAA follow-up is the caller's).
-    public static func walk(_ name: String, types: [DNSType], resolvConf: ResolvConf, resolver: StubResolver, edns: EDNS? = nil, firstID: UInt16 = 1, ask: (DNSMessage) -> DNSMessage) throws -> SearchWalk {
+    public static func walk(
+        _ name: String, types: [DNSType], resolvConf: ResolvConf, resolver: StubResolver, edns: EDNS? = nil, firstID: UInt16 = 1,
+        ask: (DNSMessage) -> DNSMessage
+    ) throws -> SearchWalk {
         var walk = SearchWalk()
         let names = try candidates(for: name, resolvConf: resolvConf, resolver: resolver)
         walk.candidates = names

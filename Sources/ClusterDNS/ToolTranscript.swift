@@ -23,7 +23,9 @@ public struct ToolTranscript: Sendable {
     /// `resolvConf`, asking `ask` as the pod's first nameserver. `serverOnCommandLine` imitates
     /// `nslookup NAME SERVER`, which does not report replies without RA; taken from resolv.conf,
     /// as in a pod, the server's every such reply is reported.
-    public static func run(_ tool: Tool, name: String, type: DNSType?, resolvConf: ResolvConf, serverOnCommandLine: Bool = false, ask: (DNSMessage) -> DNSMessage) throws -> ToolTranscript {
+    public static func run(
+        _ tool: Tool, name: String, type: DNSType?, resolvConf: ResolvConf, serverOnCommandLine: Bool = false, ask: (DNSMessage) -> DNSMessage
+    ) throws -> ToolTranscript {
         let server = resolvConf.nameservers.first ?? "127.0.0.1"
         switch tool {
         case .nslookup:
@@ -38,7 +40,9 @@ public struct ToolTranscript: Sendable {
         return text == "." ? text : String(text.dropLast())
     }
 
-    static func nslookup(name: String, type: DNSType?, resolvConf: ResolvConf, server: String, reportsMissingRecursion: Bool, ask: (DNSMessage) -> DNSMessage) throws -> ToolTranscript {
+    static func nslookup(name: String, type: DNSType?, resolvConf: ResolvConf, server: String, reportsMissingRecursion: Bool, ask: (DNSMessage) -> DNSMessage)
+        throws -> ToolTranscript
+    {
         let defaultLookups = type == nil
         let qtype = type ?? .a
         let walk = try SearchWalk.walk(name, types: [qtype], resolvConf: resolvConf, resolver: .bind, ask: ask)

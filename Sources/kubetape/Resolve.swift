@@ -73,7 +73,8 @@ struct Resolve: ParsableCommand {
             for warning in warnings { FileHandleOutput.standardError("warning: \(warning)") }
             resolvConf = conf
             if let server = conf.nameservers.first, server != model.network.dnsServiceIP.description {
-                FileHandleOutput.standardError("note: \(from) uses nameserver \(server), not the cluster DNS \(model.network.dnsServiceIP); answering as the cluster DNS anyway")
+                FileHandleOutput.standardError(
+                    "note: \(from) uses nameserver \(server), not the cluster DNS \(model.network.dnsServiceIP); answering as the cluster DNS anyway")
             }
         } else {
             resolvConf = ResolvConf(nameservers: [model.network.dnsServiceIP.description], options: [.init(name: "ndots", value: "5")])
@@ -82,7 +83,9 @@ struct Resolve: ParsableCommand {
         var responder = ClusterDNSResponder(cluster: model, options: options)
         let transcript: ToolTranscript
         do {
-            transcript = try ToolTranscript.run(format == .dig ? .dig : .nslookup, name: queryName, type: qtype, resolvConf: resolvConf) { responder.respond(to: $0) }
+            transcript = try ToolTranscript.run(format == .dig ? .dig : .nslookup, name: queryName, type: qtype, resolvConf: resolvConf) {
+                responder.respond(to: $0)
+            }
         } catch let error as ClusterDNSError {
             throw BadInput("\(name): \(error.reason)")
         }

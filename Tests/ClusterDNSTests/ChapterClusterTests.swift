@@ -55,7 +55,8 @@ struct ChapterClusterTests {
         try expectRecords(try #require(walk.exchanges.last).reply.answers, "quote.kiada.svc.cluster.local. 5 IN A 10.96.161.97", "quote")
         // 1 dot: first tried under kiada.svc.cluster.local (NXDOMAIN), then found
         let dotted = try SearchWalk.walk("quote.kiada", types: [.a], resolvConf: try Self.podConf(cluster), resolver: .glibc) { r.respond(to: $0) }
-        #expect(dotted.exchanges.map { "\($0.name) \($0.rcode)" } == ["quote.kiada.kiada.svc.cluster.local. NXDOMAIN", "quote.kiada.svc.cluster.local. NOERROR"])
+        #expect(
+            dotted.exchanges.map { "\($0.name) \($0.rcode)" } == ["quote.kiada.kiada.svc.cluster.local. NXDOMAIN", "quote.kiada.svc.cluster.local. NOERROR"])
     }
 
     @Test("SRV and PTR as the spec says")
@@ -72,9 +73,13 @@ struct ChapterClusterTests {
         }
         #expect(Set(targets) == Set(Self.quotePods.map { "80 \($0.replacingOccurrences(".", "-")).quote-headless.kiada.svc.cluster.local." }))
         #expect(Set(headless.additional.map { $0.data.presentation }) == Self.quotePods)
-        try expectRecords(try ask(&r, "97.161.96.10.in-addr.arpa.", .ptr).answers, "97.161.96.10.in-addr.arpa. 5 IN PTR quote.kiada.svc.cluster.local.", "service PTR")
+        try expectRecords(
+            try ask(&r, "97.161.96.10.in-addr.arpa.", .ptr).answers, "97.161.96.10.in-addr.arpa. 5 IN PTR quote.kiada.svc.cluster.local.", "service PTR")
         let podPTR = try ask(&r, "9.2.244.10.in-addr.arpa.", .ptr)
-        #expect(Set(podPTR.answers.map { $0.data.presentation }) == ["10-244-2-9.quote.kiada.svc.cluster.local.", "10-244-2-9.quote-headless.kiada.svc.cluster.local."])
+        #expect(
+            Set(podPTR.answers.map { $0.data.presentation }) == [
+                "10-244-2-9.quote.kiada.svc.cluster.local.", "10-244-2-9.quote-headless.kiada.svc.cluster.local.",
+            ])
         try expectRecords(try ask(&r, "cluster.local.", .ns).answers, "cluster.local. 5 IN NS kube-dns.kube-system.svc.cluster.local.", "NS")
     }
 
@@ -84,7 +89,10 @@ struct ChapterClusterTests {
         let a = try ask(&r, "external-service-headless.kiada.svc.cluster.local.", .a)
         #expect(Set(a.answers.map { $0.data.presentation }) == ["1.1.1.1", "2.2.2.2"])
         let srv = try ask(&r, "_http._tcp.external-service-headless.kiada.svc.cluster.local.", .srv)
-        #expect(Set(srv.answers.map { $0.data.presentation }) == ["0 50 80 1-1-1-1.external-service-headless.kiada.svc.cluster.local.", "0 50 80 2-2-2-2.external-service-headless.kiada.svc.cluster.local."])
+        #expect(
+            Set(srv.answers.map { $0.data.presentation }) == [
+                "0 50 80 1-1-1-1.external-service-headless.kiada.svc.cluster.local.", "0 50 80 2-2-2-2.external-service-headless.kiada.svc.cluster.local.",
+            ])
     }
 
     @Test("the order changes across repeated queries with shuffle and rotates with rotate")
@@ -115,7 +123,8 @@ struct ChapterClusterTests {
         #expect(run.exitStatus == 0)
         #expect(run.exchanges.map { "\($0.name) \($0.type)" } == ["quote-headless.kiada.svc.cluster.local. A", "quote-headless.kiada.svc.cluster.local. AAAA"])
         let miss = try ToolTranscript.run(.nslookup, name: "nosuch", type: nil, resolvConf: try Self.podConf(cluster)) { r.respond(to: $0) }
-        #expect(miss.output == String(repeating: warning, count: 4) + "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\n** server can't find nosuch: REFUSED\n\n")
+        #expect(
+            miss.output == String(repeating: warning, count: 4) + "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\n** server can't find nosuch: REFUSED\n\n")
         #expect(miss.exitStatus == 1)
         #expect(miss.exchanges.map(\.rcode) == [.nxDomain, .nxDomain, .nxDomain, .refused])
     }

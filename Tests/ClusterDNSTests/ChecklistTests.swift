@@ -22,7 +22,9 @@ struct ChecklistTests {
         var r = TestCluster.responder()
         try expectRecords(try ask(&r, "svc-noeps.testns.svc.cluster.local.", .a).answers, "svc-noeps.testns.svc.cluster.local. 5 IN A 10.0.0.5", "answer")
         // bare SRV too: the service port, whatever the endpoints
-        try expectRecords(try ask(&r, "svc-noeps.testns.svc.cluster.local.", .srv).answers, "svc-noeps.testns.svc.cluster.local. 5 IN SRV 0 100 80 svc-noeps.testns.svc.cluster.local.", "answer")
+        try expectRecords(
+            try ask(&r, "svc-noeps.testns.svc.cluster.local.", .srv).answers,
+            "svc-noeps.testns.svc.cluster.local. 5 IN SRV 0 100 80 svc-noeps.testns.svc.cluster.local.", "answer")
     }
 
     @Test("3. NODATA vs NXDOMAIN: empty non-terminals, SOA never NXDOMAIN, dns-version only TXT, TXT at namespace/apex")
@@ -44,7 +46,14 @@ struct ChecklistTests {
     func checklist04SRVPriorityAndWeight() throws {
         var r = TestCluster.responder()
         func weights(_ name: String) throws -> [UInt16] {
-            try ask(&r, name, .srv).answers.compactMap { if case .srv(let s) = $0.data { #expect(s.priority == 0); return s.weight } else { return nil } }
+            try ask(&r, name, .srv).answers.compactMap {
+                if case .srv(let s) = $0.data {
+                    #expect(s.priority == 0)
+                    return s.weight
+                } else {
+                    return nil
+                }
+            }
         }
         #expect(try weights("_http._tcp.svc1.testns.svc.cluster.local.") == [100])
         #expect(try weights("_http._tcp.svc-dual.testns.svc.cluster.local.") == [50])
@@ -57,7 +66,8 @@ struct ChecklistTests {
     @Test("4b. SRV weight has a floor of 1 (more than 100 tuples)")
     func checklist04SRVWeightFloor() throws {
         var cluster = TestCluster.cluster
-        cluster.endpointSlices.append(TestCluster.slice("big", service: "hdls-big", endpoints: (1...150).map { Endpoint(addresses: [TestCluster.ip("172.1.\($0 / 200).\($0 % 200)")]) }))
+        cluster.endpointSlices.append(
+            TestCluster.slice("big", service: "hdls-big", endpoints: (1...150).map { Endpoint(addresses: [TestCluster.ip("172.1.\($0 / 200).\($0 % 200)")]) }))
         cluster.services.append(TestCluster.headless("hdls-big"))
         var r = TestCluster.responder(cluster: cluster)
         let reply = try ask(&r, "hdls-big.testns.svc.cluster.local.", .srv)
@@ -70,13 +80,19 @@ struct ChecklistTests {
         var cluster = TestCluster.cluster
         // a ClusterIP twin of hdls1 with port 80 → targetPort 8080
         cluster.services.append(TestCluster.clusterIP("cip", ["10.0.0.50"], ports: [ServicePort(name: "http", port: 80, targetPort: .number(8080))]))
-        cluster.endpointSlices.append(TestCluster.slice("cip-x", service: "cip", endpoints: [Endpoint(addresses: [TestCluster.ip("172.0.5.1")])], ports: [EndpointPort(name: "http", port: 8080)]))
+        cluster.endpointSlices.append(
+            TestCluster.slice(
+                "cip-x", service: "cip", endpoints: [Endpoint(addresses: [TestCluster.ip("172.0.5.1")])], ports: [EndpointPort(name: "http", port: 8080)]))
         var r = TestCluster.responder(cluster: cluster)
-        try expectRecords(try ask(&r, "_http._tcp.cip.testns.svc.cluster.local.", .srv).answers, "_http._tcp.cip.testns.svc.cluster.local. 5 IN SRV 0 100 80 cip.testns.svc.cluster.local.", "ClusterIP")
+        try expectRecords(
+            try ask(&r, "_http._tcp.cip.testns.svc.cluster.local.", .srv).answers,
+            "_http._tcp.cip.testns.svc.cluster.local. 5 IN SRV 0 100 80 cip.testns.svc.cluster.local.", "ClusterIP")
         let headless = try ask(&r, "_http._tcp.hdls1.testns.svc.cluster.local.", .srv)
         #expect(headless.answers.allSatisfy { if case .srv(let s) = $0.data { return s.port == 8080 } else { return false } })
         // an endpoint name under a ClusterIP service answers SRV with the endpoint port
-        try expectRecords(try ask(&r, "172-0-5-1.cip.testns.svc.cluster.local.", .srv).answers, "172-0-5-1.cip.testns.svc.cluster.local. 5 IN SRV 0 100 8080 172-0-5-1.cip.testns.svc.cluster.local.", "endpoint SRV")
+        try expectRecords(
+            try ask(&r, "172-0-5-1.cip.testns.svc.cluster.local.", .srv).answers,
+            "172-0-5-1.cip.testns.svc.cluster.local. 5 IN SRV 0 100 8080 172-0-5-1.cip.testns.svc.cluster.local.", "endpoint SRV")
     }
 
     @Test("6. endpoint names: hostname only via subdomain == service, dashed IPs, IPv6 trailing 0, per family")
@@ -86,38 +102,43 @@ struct ChecklistTests {
         #expect(ClusterDNSIndex.endpointHostname(ip: TestCluster.ip("5678:abcd::1"), hostname: nil, podName: nil, endpointPodNames: false) == "5678-abcd--1")
         #expect(ClusterDNSIndex.endpointHostname(ip: TestCluster.ip("10.0.0.1"), hostname: "web-0", podName: "x", endpointPodNames: true) == "web-0")
         #expect(ClusterDNSIndex.endpointHostname(ip: TestCluster.ip("10.0.0.1"), hostname: nil, podName: "pod-a", endpointPodNames: true) == "pod-a")
-        #expect(ClusterDNSIndex.endpointHostname(ip: TestCluster.ip("10.0.0.1"), hostname: nil, podName: String(repeating: "p", count: 64), endpointPodNames: true) == "10-0-0-1")
+        #expect(
+            ClusterDNSIndex.endpointHostname(ip: TestCluster.ip("10.0.0.1"), hostname: nil, podName: String(repeating: "p", count: 64), endpointPodNames: true)
+                == "10-0-0-1")
         // end to end through the manifest loader and its EndpointSlice controller
-        let cluster = try ManifestLoader().load(yaml: """
-            apiVersion: v1
-            kind: Service
-            metadata: {name: nginx, namespace: web}
-            spec:
-              clusterIP: None
-              selector: {app: nginx}
-              ports: [{name: http, port: 80}]
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: web-0, namespace: web, labels: {app: nginx}}
-            spec: {hostname: web-0, subdomain: nginx, containers: [{name: c, image: i}]}
-            status: {phase: Running, podIP: 10.244.1.5, podIPs: [{ip: 10.244.1.5}], conditions: [{type: Ready, status: "True"}]}
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: other, namespace: web, labels: {app: nginx}}
-            spec: {hostname: other, subdomain: elsewhere, containers: [{name: c, image: i}]}
-            status: {phase: Running, podIP: 10.244.1.6, podIPs: [{ip: 10.244.1.6}, {ip: "fd00::6"}], conditions: [{type: Ready, status: "True"}]}
-            """, file: "web.yaml")
+        let cluster = try ManifestLoader().load(
+            yaml: """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: nginx, namespace: web}
+                spec:
+                  clusterIP: None
+                  selector: {app: nginx}
+                  ports: [{name: http, port: 80}]
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web-0, namespace: web, labels: {app: nginx}}
+                spec: {hostname: web-0, subdomain: nginx, containers: [{name: c, image: i}]}
+                status: {phase: Running, podIP: 10.244.1.5, podIPs: [{ip: 10.244.1.5}], conditions: [{type: Ready, status: "True"}]}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: other, namespace: web, labels: {app: nginx}}
+                spec: {hostname: other, subdomain: elsewhere, containers: [{name: c, image: i}]}
+                status: {phase: Running, podIP: 10.244.1.6, podIPs: [{ip: 10.244.1.6}, {ip: "fd00::6"}], conditions: [{type: Ready, status: "True"}]}
+                """, file: "web.yaml")
         var r = TestCluster.responder(cluster: cluster)
         try expectRecords(try ask(&r, "web-0.nginx.web.svc.cluster.local.", .a).answers, "web-0.nginx.web.svc.cluster.local. 5 IN A 10.244.1.5", "hostname")
         #expect(try ask(&r, "other.nginx.web.svc.cluster.local.", .a).rcode == .nxDomain)
-        try expectRecords(try ask(&r, "10-244-1-6.nginx.web.svc.cluster.local.", .a).answers, "10-244-1-6.nginx.web.svc.cluster.local. 5 IN A 10.244.1.6", "dashed")
+        try expectRecords(
+            try ask(&r, "10-244-1-6.nginx.web.svc.cluster.local.", .a).answers, "10-244-1-6.nginx.web.svc.cluster.local. 5 IN A 10.244.1.6", "dashed")
         // endpoint_pod_names
         var named = TestCluster.options
         named.endpointPodNames = true
         var rn = TestCluster.responder(named, cluster: cluster)
-        try expectRecords(try ask(&rn, "other.nginx.web.svc.cluster.local.", .a).answers, "other.nginx.web.svc.cluster.local. 5 IN A 10.244.1.6", "endpoint_pod_names")
+        try expectRecords(
+            try ask(&rn, "other.nginx.web.svc.cluster.local.", .a).answers, "other.nginx.web.svc.cluster.local. 5 IN A 10.244.1.6", "endpoint_pod_names")
         // dual-stack pod without hostname, in the test cluster: one name per family
         var t = TestCluster.responder()
         #expect(try ask(&t, "172-0-2-1.hdls-dual.testns.svc.cluster.local.", .a).answers.count == 1)
@@ -131,7 +152,9 @@ struct ChecklistTests {
         var r = TestCluster.responder()
         try expectRecords(try ask(&r, "ep1a.svc1.testns.svc.cluster.local.", .a).answers, "ep1a.svc1.testns.svc.cluster.local. 5 IN A 172.0.0.1", "endpoint")
         try expectRecords(try ask(&r, "1.0.0.172.in-addr.arpa.", .ptr).answers, "1.0.0.172.in-addr.arpa. 5 IN PTR ep1a.svc1.testns.svc.cluster.local.", "PTR")
-        try expectRecords(try ask(&r, "20.0.0.172.in-addr.arpa.", .ptr).answers, """
+        try expectRecords(
+            try ask(&r, "20.0.0.172.in-addr.arpa.", .ptr).answers,
+            """
             20.0.0.172.in-addr.arpa. 5 IN PTR double-ep.svc-a.testns.svc.cluster.local.
             20.0.0.172.in-addr.arpa. 5 IN PTR double-ep.svc-b.testns.svc.cluster.local.
             """, "two services")
@@ -140,30 +163,31 @@ struct ChecklistTests {
     @Test("8. not-ready and terminating pods are invisible unless publishNotReadyAddresses")
     func checklist08NotReadyAndTerminating() throws {
         func cluster(publish: Bool) throws -> Cluster {
-            try ManifestLoader().load(yaml: """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: hl, namespace: ns1}
-                spec: {clusterIP: None, publishNotReadyAddresses: \(publish), selector: {app: a}, ports: [{name: http, port: 80}]}
-                ---
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: ready, namespace: ns1, labels: {app: a}}
-                spec: {containers: [{name: c, image: i}]}
-                status: {phase: Running, podIP: 10.244.0.11, conditions: [{type: Ready, status: "True"}]}
-                ---
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: notready, namespace: ns1, labels: {app: a}}
-                spec: {containers: [{name: c, image: i}]}
-                status: {phase: Running, podIP: 10.244.0.12, conditions: [{type: Ready, status: "False"}]}
-                ---
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: leaving, namespace: ns1, labels: {app: a}, deletionTimestamp: "2026-01-01T00:00:00Z"}
-                spec: {containers: [{name: c, image: i}]}
-                status: {phase: Running, podIP: 10.244.0.13, conditions: [{type: Ready, status: "True"}]}
-                """, file: "hl.yaml")
+            try ManifestLoader().load(
+                yaml: """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: hl, namespace: ns1}
+                    spec: {clusterIP: None, publishNotReadyAddresses: \(publish), selector: {app: a}, ports: [{name: http, port: 80}]}
+                    ---
+                    apiVersion: v1
+                    kind: Pod
+                    metadata: {name: ready, namespace: ns1, labels: {app: a}}
+                    spec: {containers: [{name: c, image: i}]}
+                    status: {phase: Running, podIP: 10.244.0.11, conditions: [{type: Ready, status: "True"}]}
+                    ---
+                    apiVersion: v1
+                    kind: Pod
+                    metadata: {name: notready, namespace: ns1, labels: {app: a}}
+                    spec: {containers: [{name: c, image: i}]}
+                    status: {phase: Running, podIP: 10.244.0.12, conditions: [{type: Ready, status: "False"}]}
+                    ---
+                    apiVersion: v1
+                    kind: Pod
+                    metadata: {name: leaving, namespace: ns1, labels: {app: a}, deletionTimestamp: "2026-01-01T00:00:00Z"}
+                    spec: {containers: [{name: c, image: i}]}
+                    status: {phase: Running, podIP: 10.244.0.13, conditions: [{type: Ready, status: "True"}]}
+                    """, file: "hl.yaml")
         }
         var hidden = TestCluster.responder(cluster: try cluster(publish: false))
         try expectRecords(try ask(&hidden, "hl.ns1.svc.cluster.local.", .a).answers, "hl.ns1.svc.cluster.local. 5 IN A 10.244.0.11", "ready only")
@@ -183,10 +207,14 @@ struct ChecklistTests {
         #expect(a.header.authoritative && !a.header.recursionAvailable && a.header.recursionDesired)
         #expect(a.answers.map(\.ttl) == [30])
         #expect(try ask(&r, "dns-version.cluster.local.", .txt).answers.map(\.ttl) == [28800])
-        try expectRecords(try ask(&r, "nosuch.testns.svc.cluster.local.", .a).authority, "cluster.local. 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1234 7200 1800 86400 30", "SOA")
+        try expectRecords(
+            try ask(&r, "nosuch.testns.svc.cluster.local.", .a).authority,
+            "cluster.local. 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1234 7200 1800 86400 30", "SOA")
         options.ttl = 600
         var long = TestCluster.responder(options)
-        try expectRecords(try ask(&long, "cluster.local.", .soa).answers, "cluster.local. 300 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1234 7200 1800 86400 600", "SOA capped")
+        try expectRecords(
+            try ask(&long, "cluster.local.", .soa).answers,
+            "cluster.local. 300 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1234 7200 1800 86400 600", "SOA capped")
         // RD is copied, not set
         var query = DNSMessage.query(id: 7, name: "svc1.testns.svc.cluster.local.", type: .a, recursionDesired: false)
         #expect(!r.respond(to: query).header.recursionDesired)
@@ -213,14 +241,18 @@ struct ChecklistTests {
     @Test("11. ExternalName: CNAME + upstream records, NOERROR when the target is missing, NODATA for other types")
     func checklist11ExternalName() throws {
         var options = TestCluster.options
-        options.outsideZones = .records(try zone("""
-            ext.interwebs.test. 300 IN CNAME www.interwebs.test.
-            www.interwebs.test. 300 IN A 192.0.2.10
-            """))
+        options.outsideZones = .records(
+            try zone(
+                """
+                ext.interwebs.test. 300 IN CNAME www.interwebs.test.
+                www.interwebs.test. 300 IN A 192.0.2.10
+                """))
         var r = TestCluster.responder(options)
         let a = try ask(&r, "external.testns.svc.cluster.local.", .a)
         #expect(a.rcode == .noError && a.header.authoritative)
-        try expectRecords(a.answers, """
+        try expectRecords(
+            a.answers,
+            """
             external.testns.svc.cluster.local. 5 IN CNAME ext.interwebs.test.
             ext.interwebs.test. 300 IN CNAME www.interwebs.test.
             www.interwebs.test. 300 IN A 192.0.2.10
@@ -271,7 +303,8 @@ struct ChecklistTests {
     func checklist13Truncation() throws {
         var cluster = TestCluster.cluster
         cluster.services.append(TestCluster.headless("hdls-big"))
-        cluster.endpointSlices.append(TestCluster.slice("big", service: "hdls-big", endpoints: (1...40).map { Endpoint(addresses: [TestCluster.ip("172.1.0.\($0)")]) }))
+        cluster.endpointSlices.append(
+            TestCluster.slice("big", service: "hdls-big", endpoints: (1...40).map { Endpoint(addresses: [TestCluster.ip("172.1.0.\($0)")]) }))
         var r = TestCluster.responder(cluster: cluster)
         let query = DNSMessage.query(id: 1, name: "hdls-big.testns.svc.cluster.local.", type: .a)
         let reply = r.respond(to: query)
@@ -302,7 +335,9 @@ struct ChecklistTests {
         #expect(ReplyTruncation.limit(for: DNSMessage.query(id: 3, name: "x.", type: .a, edns: EDNS(udpPayloadSize: 100))) == 512)
         #expect(ReplyTruncation.limit(for: query, overTCP: true) == 65535)
         // the OPT record's room is reserved when cutting
-        let small = DNSMessage.query(id: 4, name: "hdls-big.testns.svc.cluster.local.", type: .a, edns: EDNS(udpPayloadSize: 512, options: [EDNSOption(code: EDNSOption.padding, data: Array(repeating: 0, count: 40))]))
+        let small = DNSMessage.query(
+            id: 4, name: "hdls-big.testns.svc.cluster.local.", type: .a,
+            edns: EDNS(udpPayloadSize: 512, options: [EDNSOption(code: EDNSOption.padding, data: Array(repeating: 0, count: 40))]))
         let (cutWithOPT, _) = try ReplyTruncation.fit(r.respond(to: small), limit: 512)
         #expect(cutWithOPT.header.truncated && cutWithOPT.edns != nil)
         #expect(try cutWithOPT.wireBytes(compress: true).count <= 512)
@@ -337,7 +372,9 @@ struct ChecklistTests {
     func checklist15SearchWalkByLibc() throws {
         // svc1 in testns has no AAAA; a pod in kiada asking `svc1.testns` (1 dot < 5)
         var r = TestCluster.responder()
-        let conf = ResolvConf(nameservers: ["10.96.0.10"], searches: ["hdls-v6only.testns.svc.cluster.local", "testns.svc.cluster.local", "svc.cluster.local", "cluster.local"], options: [.init(name: "ndots", value: "5")])
+        let conf = ResolvConf(
+            nameservers: ["10.96.0.10"], searches: ["hdls-v6only.testns.svc.cluster.local", "testns.svc.cluster.local", "svc.cluster.local", "cluster.local"],
+            options: [.init(name: "ndots", value: "5")])
         // first candidate `web-0.hdls-v6only…`: NXDOMAIN; choose a name whose first candidate is NODATA:
         // `2001-db8--0` under hdls-v6only exists only as AAAA → A query NODATA
         let glibc = try SearchWalk.walk("2001-db8--0", types: [.a], resolvConf: conf, resolver: .glibc) { r.respond(to: $0) }
@@ -348,15 +385,17 @@ struct ChecklistTests {
         #expect(musl.exchanges.count == 1, "musl stops at the first NODATA")
         #expect(musl.failure == .noData)
         // both find an A that exists further down the list: glibc after NODATA, musl not
-        let conf2 = ResolvConf(nameservers: ["10.96.0.10"], searches: ["svc.cluster.local", "testns.svc.cluster.local"], options: [.init(name: "ndots", value: "5")])
+        let conf2 = ResolvConf(
+            nameservers: ["10.96.0.10"], searches: ["svc.cluster.local", "testns.svc.cluster.local"], options: [.init(name: "ndots", value: "5")])
         // `hdls-v6only.testns` under svc.cluster.local → NXDOMAIN, then under testns…: not found either
         let g2 = try SearchWalk.walk("testns", types: [.a, .aaaa], resolvConf: conf2, resolver: .glibc) { r.respond(to: $0) }
         // `testns.svc.cluster.local.` exists (NODATA); glibc keeps going, musl stops
-        #expect(g2.exchanges.map { "\($0.name) \($0.type)" } == [
-            "testns.svc.cluster.local. A", "testns.svc.cluster.local. AAAA",
-            "testns.testns.svc.cluster.local. A", "testns.testns.svc.cluster.local. AAAA",
-            "testns. A", "testns. AAAA",
-        ])
+        #expect(
+            g2.exchanges.map { "\($0.name) \($0.type)" } == [
+                "testns.svc.cluster.local. A", "testns.svc.cluster.local. AAAA",
+                "testns.testns.svc.cluster.local. A", "testns.testns.svc.cluster.local. AAAA",
+                "testns. A", "testns. AAAA",
+            ])
         let m2 = try SearchWalk.walk("testns", types: [.a, .aaaa], resolvConf: conf2, resolver: .musl) { r.respond(to: $0) }
         #expect(m2.exchanges.count == 2)
     }

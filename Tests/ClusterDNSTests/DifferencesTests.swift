@@ -13,13 +13,17 @@ struct DifferencesTests {
         #expect(reply.rcode == .noError && reply.answers.isEmpty)
         try expectRecords(reply.authority, soa(), "SOA")
         // the CNAME query itself still gets the CNAME
-        try expectRecords(try ask(&r, "external-missing.testns.svc.cluster.local.", .cname).answers, "external-missing.testns.svc.cluster.local. 5 IN CNAME nosuch.testns.svc.cluster.local.", "CNAME")
+        try expectRecords(
+            try ask(&r, "external-missing.testns.svc.cluster.local.", .cname).answers,
+            "external-missing.testns.svc.cluster.local. 5 IN CNAME nosuch.testns.svc.cluster.local.", "CNAME")
     }
 
     @Test("2. _port._proto under an ExternalName: A gets the CNAME, SRV is NODATA")
     func portLabelsUnderExternalName() throws {
         var r = TestCluster.responder()
-        try expectRecords(try ask(&r, "_http._tcp.external.testns.svc.cluster.local.", .a).answers, "_http._tcp.external.testns.svc.cluster.local. 5 IN CNAME ext.interwebs.test.", "A")
+        try expectRecords(
+            try ask(&r, "_http._tcp.external.testns.svc.cluster.local.", .a).answers,
+            "_http._tcp.external.testns.svc.cluster.local. 5 IN CNAME ext.interwebs.test.", "A")
         let srv = try ask(&r, "_http._tcp.external.testns.svc.cluster.local.", .srv)
         #expect(srv.rcode == .noError && srv.answers.isEmpty)
     }
@@ -39,7 +43,8 @@ struct DifferencesTests {
         var options = TestCluster.options
         options.pods = .insecure
         var r = TestCluster.responder(options)
-        try expectRecords(try ask(&r, "x.1-2-3-4.testns.pod.cluster.local.", .a).answers, "x.1-2-3-4.testns.pod.cluster.local. 5 IN A 1.2.3.4", "endpoint label")
+        try expectRecords(
+            try ask(&r, "x.1-2-3-4.testns.pod.cluster.local.", .a).answers, "x.1-2-3-4.testns.pod.cluster.local. 5 IN A 1.2.3.4", "endpoint label")
         #expect(try ask(&r, "a.b.c.1-2-3-4.testns.pod.cluster.local.", .a).rcode == .nxDomain)
     }
 
@@ -48,9 +53,12 @@ struct DifferencesTests {
         var cluster = TestCluster.cluster
         cluster.services.append(TestCluster.headless("mixed"))
         cluster.endpointSlices.append(TestCluster.slice("mixed-a", service: "mixed", endpoints: [Endpoint(addresses: [TestCluster.ip("172.9.0.1")])]))
-        cluster.endpointSlices.append(TestCluster.slice("mixed-b", service: "mixed", endpoints: [Endpoint(addresses: [TestCluster.ip("172.9.0.2")])], ports: []))
+        cluster.endpointSlices.append(
+            TestCluster.slice("mixed-b", service: "mixed", endpoints: [Endpoint(addresses: [TestCluster.ip("172.9.0.2")])], ports: []))
         var r = TestCluster.responder(cluster: cluster)
-        try expectRecords(try ask(&r, "mixed.testns.svc.cluster.local.", .srv).answers, "mixed.testns.svc.cluster.local. 5 IN SRV 0 50 80 172-9-0-1.mixed.testns.svc.cluster.local.", "N = 2")
+        try expectRecords(
+            try ask(&r, "mixed.testns.svc.cluster.local.", .srv).answers,
+            "mixed.testns.svc.cluster.local. 5 IN SRV 0 50 80 172-9-0-1.mixed.testns.svc.cluster.local.", "N = 2")
     }
 
     @Test("6. NS at a reverse-zone apex names the server under that zone")
@@ -84,7 +92,10 @@ struct DifferencesTests {
     func bindAsIsOnly() throws {
         let conf = ResolvConf(searches: ["kiada.svc.cluster.local"], options: [.init(name: "ndots", value: "1")])
         #expect(try SearchWalk.candidates(for: "quote.kiada", resolvConf: conf, resolver: .bind).map(\.description) == ["quote.kiada."])
-        #expect(try SearchWalk.candidates(for: "quote.kiada", resolvConf: conf, resolver: .glibc).map(\.description) == ["quote.kiada.", "quote.kiada.kiada.svc.cluster.local."])
+        #expect(
+            try SearchWalk.candidates(for: "quote.kiada", resolvConf: conf, resolver: .glibc).map(\.description) == [
+                "quote.kiada.", "quote.kiada.kiada.svc.cluster.local.",
+            ])
     }
 
     @Test("13. a namespace exists when objects live in it, even without a Namespace object")
@@ -99,17 +110,19 @@ struct DifferencesTests {
 
 @Suite("Reverse-name parsing")
 struct ReverseNameTests {
-    @Test("only complete, strictly decimal IPv4 reverse names (and 32-nibble IPv6 ones) are addresses", arguments: [
-        ("1.0.0.10.in-addr.arpa.", true),
-        ("01.0.0.10.in-addr.arpa.", false),
-        ("256.0.0.10.in-addr.arpa.", false),
-        ("x.0.0.10.in-addr.arpa.", false),
-        ("1.1.0.0.10.in-addr.arpa.", false),
-        ("0.0.10.in-addr.arpa.", false),
-        ("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", true),
-        ("10.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", false),
-        ("0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", false),
-    ])
+    @Test(
+        "only complete, strictly decimal IPv4 reverse names (and 32-nibble IPv6 ones) are addresses",
+        arguments: [
+            ("1.0.0.10.in-addr.arpa.", true),
+            ("01.0.0.10.in-addr.arpa.", false),
+            ("256.0.0.10.in-addr.arpa.", false),
+            ("x.0.0.10.in-addr.arpa.", false),
+            ("1.1.0.0.10.in-addr.arpa.", false),
+            ("0.0.10.in-addr.arpa.", false),
+            ("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", true),
+            ("10.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", false),
+            ("0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", false),
+        ])
     func parse(_ name: String, _ isAddress: Bool) throws {
         var r = TestCluster.responder()
         let reply = try ask(&r, name, .ptr)

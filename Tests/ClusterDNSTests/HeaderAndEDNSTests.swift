@@ -58,15 +58,19 @@ struct HeaderAndEDNSTests {
     @Test("names outside the zones can be answered from static records, as a relayed upstream answer")
     func outsideStatic() throws {
         var options = TestCluster.options
-        options.outsideZones = .records(try zone("""
-            example.com. 60 IN A 93.184.215.14
-            alias.example.com. 60 IN CNAME example.com.
-            """))
+        options.outsideZones = .records(
+            try zone(
+                """
+                example.com. 60 IN A 93.184.215.14
+                alias.example.com. 60 IN CNAME example.com.
+                """))
         var r = TestCluster.responder(options)
         let a = try ask(&r, "example.com.", .a)
         #expect(a.rcode == .noError && !a.header.authoritative && a.header.recursionAvailable)
         try expectRecords(a.answers, "example.com. 60 IN A 93.184.215.14", "static")
-        try expectRecords(try ask(&r, "ALIAS.example.com.", .a).answers, """
+        try expectRecords(
+            try ask(&r, "ALIAS.example.com.", .a).answers,
+            """
             ALIAS.example.com. 60 IN CNAME example.com.
             example.com. 60 IN A 93.184.215.14
             """, "cname")

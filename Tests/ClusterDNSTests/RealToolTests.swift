@@ -26,8 +26,13 @@ final class LoopbackDNSServer: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
@@ -46,13 +51,19 @@ final class LoopbackDNSServer: @unchecked Sendable {
             var peer = sockaddr_storage()
             var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let n = buffer.withUnsafeMutableBytes { raw in
-                withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &peerLength) } }
+                withUnsafeMutablePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &peerLength) }
+                }
             }
             guard n > 0, let query = try? DNSMessage(wireFormat: buffer[0..<n]), !query.header.isResponse else { continue }
             let reply = lock.withLock { responder.respond(to: query) }
-            guard let (fitted, compress) = try? ReplyTruncation.fit(reply, limit: ReplyTruncation.limit(for: query)), let bytes = try? fitted.wireBytes(compress: compress) else { continue }
+            guard let (fitted, compress) = try? ReplyTruncation.fit(reply, limit: ReplyTruncation.limit(for: query)),
+                let bytes = try? fitted.wireBytes(compress: compress)
+            else { continue }
             _ = bytes.withUnsafeBytes { raw in
-                withUnsafePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, peerLength) } }
+                withUnsafePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, peerLength) }
+                }
             }
         }
         done.signal()
@@ -128,7 +139,9 @@ struct RealToolTests {
         let path = try Self.tool("nslookup")
         var model = try Self.responder(c)
         // the server is given on nslookup's command line here, as in `nslookup NAME 127.0.0.1`
-        let expected = try ToolTranscript.run(.nslookup, name: c.name, type: c.type, resolvConf: Self.conf(c), serverOnCommandLine: true) { model.respond(to: $0) }
+        let expected = try ToolTranscript.run(.nslookup, name: c.name, type: c.type, resolvConf: Self.conf(c), serverOnCommandLine: true) {
+            model.respond(to: $0)
+        }
         let server = try LoopbackDNSServer(responder: try Self.responder(c))
         defer { server.stop() }
         var arguments = ["-port=\(server.port)", "-domain=\(c.domain)", "-ndots=5", "-timeout=2", "-retry=1"]

@@ -40,19 +40,20 @@ struct ResolveCommandTests {
     func quote() throws {
         let r = try Self.run(["resolve", "quote", "--from", "kiada/dns-test", "--manifests", Self.kiada, "--ttl", "30"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout == """
-            ;; quote.kiada.svc.cluster.local. A: NOERROR, 1 answer
-            ;; quote.kiada.svc.cluster.local. AAAA: NOERROR (NODATA)
-            ;; Got recursion not available from 10.96.0.10
-            Server:\t\t10.96.0.10
-            Address:\t10.96.0.10#53
+        #expect(
+            r.stdout == """
+                ;; quote.kiada.svc.cluster.local. A: NOERROR, 1 answer
+                ;; quote.kiada.svc.cluster.local. AAAA: NOERROR (NODATA)
+                ;; Got recursion not available from 10.96.0.10
+                Server:\t\t10.96.0.10
+                Address:\t10.96.0.10#53
 
-            Name:\tquote.kiada.svc.cluster.local
-            Address: 10.96.161.97
-            ;; Got recursion not available from 10.96.0.10
+                Name:\tquote.kiada.svc.cluster.local
+                Address: 10.96.161.97
+                ;; Got recursion not available from 10.96.0.10
 
 
-            """)
+                """)
     }
 
     @Test("quote-headless lists the four pods, in the order asked for")
@@ -67,7 +68,10 @@ struct ResolveCommandTests {
     func miss() throws {
         let r = try Self.run(["resolve", "nosuch", "--from", "kiada/dns-test", "--manifests", Self.kiada])
         #expect(r.status == 1)
-        #expect(r.stdout.hasPrefix(";; nosuch.kiada.svc.cluster.local. A: NXDOMAIN\n;; nosuch.svc.cluster.local. A: NXDOMAIN\n;; nosuch.cluster.local. A: NXDOMAIN\n;; nosuch. A: REFUSED\n"))
+        #expect(
+            r.stdout.hasPrefix(
+                ";; nosuch.kiada.svc.cluster.local. A: NXDOMAIN\n;; nosuch.svc.cluster.local. A: NXDOMAIN\n;; nosuch.cluster.local. A: NXDOMAIN\n;; nosuch. A: REFUSED\n"
+            ))
         #expect(r.stdout.hasSuffix("** server can't find nosuch: REFUSED\n\n"))
     }
 

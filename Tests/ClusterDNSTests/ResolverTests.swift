@@ -9,13 +9,14 @@ struct ResolvConfTests {
         Pod(meta: ObjectMeta(name: "p", namespace: namespace), hostNetwork: hostNetwork, dnsPolicy: policy, dnsConfig: dnsConfig)
     }
 
-    static let node = ResolvConf(parsing: """
-        # node file
-        nameserver 192.168.1.1
-        nameserver 192.168.1.2
-        search corp.example lab.example.
-        options ndots:2 timeout:1
-        """)
+    static let node = ResolvConf(
+        parsing: """
+            # node file
+            nameserver 192.168.1.1
+            nameserver 192.168.1.2
+            search corp.example lab.example.
+            options ndots:2 timeout:1
+            """)
 
     @Test("ClusterFirst in namespace kiada: the chapter's file")
     func clusterFirst() {
@@ -52,9 +53,16 @@ struct ResolvConfTests {
     @Test("None + dnsConfig; dnsConfig merged into ClusterFirst (ndots:2 replaces ndots:5)")
     func dnsConfigMerge() {
         let kubelet = KubeletDNS(nodeResolvConf: ResolvConf())
-        let none = kubelet.resolvConf(for: Self.pod(.none, dnsConfig: PodDNSConfig(nameservers: ["1.1.1.1"], searches: ["resolv.conf.local"], options: [(name: "ndots", value: "2")]))).resolvConf
+        let none = kubelet.resolvConf(
+            for: Self.pod(.none, dnsConfig: PodDNSConfig(nameservers: ["1.1.1.1"], searches: ["resolv.conf.local"], options: [(name: "ndots", value: "2")]))
+        ).resolvConf
         #expect(none.description == "search resolv.conf.local\nnameserver 1.1.1.1\noptions ndots:2\n")
-        let merged = kubelet.resolvConf(for: Self.pod(dnsConfig: PodDNSConfig(nameservers: ["10.96.0.10", "9.9.9.9"], searches: ["svc.cluster.local", "extra.example"], options: [(name: "ndots", value: "2"), (name: "edns0", value: nil)]))).resolvConf
+        let merged = kubelet.resolvConf(
+            for: Self.pod(
+                dnsConfig: PodDNSConfig(
+                    nameservers: ["10.96.0.10", "9.9.9.9"], searches: ["svc.cluster.local", "extra.example"],
+                    options: [(name: "ndots", value: "2"), (name: "edns0", value: nil)]))
+        ).resolvConf
         #expect(merged.nameservers == ["10.96.0.10", "9.9.9.9"])
         #expect(merged.searches == ["kiada.svc.cluster.local", "svc.cluster.local", "cluster.local", "extra.example"])
         #expect(merged.options == [.init(name: "ndots", value: "2"), .init(name: "edns0")])
@@ -75,7 +83,9 @@ struct ResolvConfTests {
         let (l, _) = kubelet.resolvConf(for: Self.pod(dnsConfig: PodDNSConfig(searches: long)))
         #expect(l.searches.joined(separator: " ").utf8.count <= 2048)
         #expect(l.searches.count < 23)
-        let tooLong = String(repeating: "x", count: 60) + "." + String(repeating: "y", count: 60) + "." + String(repeating: "z", count: 60) + "." + String(repeating: "w", count: 80)
+        let tooLong =
+            String(repeating: "x", count: 60) + "." + String(repeating: "y", count: 60) + "." + String(repeating: "z", count: 60) + "."
+            + String(repeating: "w", count: 80)
         let (t, _) = kubelet.resolvConf(for: Self.pod(dnsConfig: PodDNSConfig(searches: [tooLong, "ok.example"])))
         #expect(t.searches.last == "ok.example" && !t.searches.contains(tooLong))
     }
@@ -90,7 +100,8 @@ struct ResolvConfTests {
 
 @Suite("Stub resolver search walks (k8s-dns.md 4.2-4.4)")
 struct SearchWalkTests {
-    static let conf = ResolvConf(nameservers: ["10.96.0.10"], searches: ["testns.svc.cluster.local", "svc.cluster.local", "cluster.local"], options: [.init(name: "ndots", value: "5")])
+    static let conf = ResolvConf(
+        nameservers: ["10.96.0.10"], searches: ["testns.svc.cluster.local", "svc.cluster.local", "cluster.local"], options: [.init(name: "ndots", value: "5")])
 
     static func trace(_ walk: SearchWalk) -> [String] {
         walk.exchanges.map { "\($0.name) \($0.type): \($0.rcode)\($0.rcode == .noError && $0.reply.answers.isEmpty ? " (NODATA)" : "")" }
@@ -98,14 +109,23 @@ struct SearchWalkTests {
 
     @Test("candidates: ndots, trailing dot, and the bare name last")
     func candidates() throws {
-        #expect(try SearchWalk.candidates(for: "svc1", resolvConf: Self.conf, resolver: .glibc).map(\.description) == ["svc1.testns.svc.cluster.local.", "svc1.svc.cluster.local.", "svc1.cluster.local.", "svc1."])
+        #expect(
+            try SearchWalk.candidates(for: "svc1", resolvConf: Self.conf, resolver: .glibc).map(\.description) == [
+                "svc1.testns.svc.cluster.local.", "svc1.svc.cluster.local.", "svc1.cluster.local.", "svc1.",
+            ])
         #expect(try SearchWalk.candidates(for: "svc1.", resolvConf: Self.conf, resolver: .glibc).map(\.description) == ["svc1."])
         // five dots reach ndots:5: as-is first (glibc then searches on; musl and BIND do not)
-        #expect(try SearchWalk.candidates(for: "a.b.c.d.e.f", resolvConf: Self.conf, resolver: .glibc).map(\.description) == ["a.b.c.d.e.f.", "a.b.c.d.e.f.testns.svc.cluster.local.", "a.b.c.d.e.f.svc.cluster.local.", "a.b.c.d.e.f.cluster.local."])
+        #expect(
+            try SearchWalk.candidates(for: "a.b.c.d.e.f", resolvConf: Self.conf, resolver: .glibc).map(\.description) == [
+                "a.b.c.d.e.f.", "a.b.c.d.e.f.testns.svc.cluster.local.", "a.b.c.d.e.f.svc.cluster.local.", "a.b.c.d.e.f.cluster.local.",
+            ])
         #expect(try SearchWalk.candidates(for: "a.b.c.d.e.f", resolvConf: Self.conf, resolver: .musl).map(\.description) == ["a.b.c.d.e.f."])
         #expect(try SearchWalk.candidates(for: "a.b.c.d.e.f", resolvConf: Self.conf, resolver: .bind).map(\.description) == ["a.b.c.d.e.f."])
         // four dots stay below ndots:5: search first, bare name last
-        #expect(try SearchWalk.candidates(for: "a.b.c.d.e", resolvConf: Self.conf, resolver: .bind).map(\.description) == ["a.b.c.d.e.testns.svc.cluster.local.", "a.b.c.d.e.svc.cluster.local.", "a.b.c.d.e.cluster.local.", "a.b.c.d.e."])
+        #expect(
+            try SearchWalk.candidates(for: "a.b.c.d.e", resolvConf: Self.conf, resolver: .bind).map(\.description) == [
+                "a.b.c.d.e.testns.svc.cluster.local.", "a.b.c.d.e.svc.cluster.local.", "a.b.c.d.e.cluster.local.", "a.b.c.d.e.",
+            ])
         let rootSearch = ResolvConf(searches: ["kiada.svc.cluster.local", "."], options: [.init(name: "ndots", value: "5")])
         #expect(try SearchWalk.candidates(for: "x", resolvConf: rootSearch, resolver: .glibc).map(\.description) == ["x.kiada.svc.cluster.local.", "x."])
         #expect(throws: ClusterDNSError.self) { try SearchWalk.candidates(for: "", resolvConf: Self.conf, resolver: .glibc) }
@@ -124,7 +144,11 @@ struct SearchWalkTests {
     func glibcMiss() throws {
         var r = TestCluster.responder()
         let walk = try SearchWalk.walk("nosuch", types: [.a], resolvConf: Self.conf, resolver: .glibc) { r.respond(to: $0) }
-        #expect(Self.trace(walk) == ["nosuch.testns.svc.cluster.local. A: NXDOMAIN", "nosuch.svc.cluster.local. A: NXDOMAIN", "nosuch.cluster.local. A: NXDOMAIN", "nosuch. A: REFUSED"])
+        #expect(
+            Self.trace(walk) == [
+                "nosuch.testns.svc.cluster.local. A: NXDOMAIN", "nosuch.svc.cluster.local. A: NXDOMAIN", "nosuch.cluster.local. A: NXDOMAIN",
+                "nosuch. A: REFUSED",
+            ])
         #expect(walk.failure == .noRecovery)
     }
 
@@ -186,7 +210,10 @@ struct SearchWalkTests {
         let conf = ResolvConf(searches: ["corp.example", "testns.svc.cluster.local"], options: [.init(name: "ndots", value: "5")])
         let walk = try SearchWalk.walk("svc1", types: [.a], resolvConf: conf, resolver: .bind) { r.respond(to: $0) }
         #expect(Self.trace(walk) == ["svc1.corp.example. A: REFUSED"])
-        let nodata = try SearchWalk.walk("testns", types: [.a], resolvConf: ResolvConf(searches: ["svc.cluster.local", "testns.svc.cluster.local"], options: [.init(name: "ndots", value: "5")]), resolver: .bind) { r.respond(to: $0) }
+        let nodata = try SearchWalk.walk(
+            "testns", types: [.a],
+            resolvConf: ResolvConf(searches: ["svc.cluster.local", "testns.svc.cluster.local"], options: [.init(name: "ndots", value: "5")]), resolver: .bind
+        ) { r.respond(to: $0) }
         #expect(nodata.exchanges.count == 1 && nodata.failure == .noData)
     }
 }

@@ -8,11 +8,18 @@ import Testing
 enum TestCluster {
     static func ip(_ text: String) -> IPAddress { IPAddress(text)! }
 
-    static func slice(_ name: String, service: String, namespace: String = "testns", family: IPFamily = .ipv4, endpoints: [Endpoint], ports: [EndpointPort] = [EndpointPort(name: "http", port: 80)]) -> EndpointSlice {
-        EndpointSlice(meta: ObjectMeta(name: name, namespace: namespace, labels: ["kubernetes.io/service-name": service]), serviceName: service, addressType: family, endpoints: endpoints, ports: ports, origin: .manifest)
+    static func slice(
+        _ name: String, service: String, namespace: String = "testns", family: IPFamily = .ipv4, endpoints: [Endpoint],
+        ports: [EndpointPort] = [EndpointPort(name: "http", port: 80)]
+    ) -> EndpointSlice {
+        EndpointSlice(
+            meta: ObjectMeta(name: name, namespace: namespace, labels: ["kubernetes.io/service-name": service]), serviceName: service, addressType: family,
+            endpoints: endpoints, ports: ports, origin: .manifest)
     }
 
-    static func clusterIP(_ name: String, _ ips: [String], namespace: String = "testns", ports: [ServicePort] = [ServicePort(name: "http", port: 80)]) -> Service {
+    static func clusterIP(_ name: String, _ ips: [String], namespace: String = "testns", ports: [ServicePort] = [ServicePort(name: "http", port: 80)])
+        -> Service
+    {
         Service(meta: ObjectMeta(name: name, namespace: namespace), clusterIPs: ips.map(ip), selector: ["app": name], ports: ports)
     }
 
@@ -29,7 +36,9 @@ enum TestCluster {
             clusterIP("svc1", ["10.0.0.1"]),
             clusterIP("svc-dual", ["10.0.0.3", "1234:abcd::1"]),
             clusterIP("svc-noeps", ["10.0.0.5"]),
-            clusterIP("svc-multi", ["10.0.0.6"], ports: [ServicePort(name: "http", port: 80), ServicePort(name: "https", port: 443), ServicePort(name: "dns", port: 53, transport: .udp)]),
+            clusterIP(
+                "svc-multi", ["10.0.0.6"],
+                ports: [ServicePort(name: "http", port: 80), ServicePort(name: "https", port: 443), ServicePort(name: "dns", port: 53, transport: .udp)]),
             clusterIP("svc-unnamed", ["10.0.0.7"], ports: [ServicePort(port: 8080)]),
             clusterIP("svc-noports", ["10.0.0.8"], ports: []),
             clusterIP("svc-v6", ["fd00:10:96::8"]),
@@ -46,20 +55,28 @@ enum TestCluster {
             external("external-missing", "nosuch.testns.svc.cluster.local"),
             clusterIP("svc-a", ["10.0.0.10"]),
             headless("svc-b"),
-            clusterIP("kube-dns", ["10.96.0.10"], namespace: "kube-system", ports: [ServicePort(name: "dns", port: 53, transport: .udp), ServicePort(name: "dns-tcp", port: 53)]),
+            clusterIP(
+                "kube-dns", ["10.96.0.10"], namespace: "kube-system",
+                ports: [ServicePort(name: "dns", port: 53, transport: .udp), ServicePort(name: "dns-tcp", port: 53)]),
         ]
         services[0].meta.labels = [:]
         let slices: [EndpointSlice] = [
             slice("svc1-abcde", service: "svc1", endpoints: [Endpoint(addresses: [ip("172.0.0.1")], hostname: "ep1a", targetPodName: "svc1-pod-1")]),
             slice("svc-dual-4", service: "svc-dual", endpoints: [Endpoint(addresses: [ip("172.0.0.30")])]),
-            slice("hdls1-a", service: "hdls1", endpoints: [
-                Endpoint(addresses: [ip("172.0.0.2")], ready: true, hostname: "web-0", targetPodName: "web-0"),
-                Endpoint(addresses: [ip("172.0.0.3")], ready: nil, targetPodName: "hdls1-pod-3"),
-                Endpoint(addresses: [ip("172.0.0.4")], ready: false, targetPodName: "hdls1-pod-4"),
-            ], ports: [EndpointPort(name: "http", port: 8080)]),
+            slice(
+                "hdls1-a", service: "hdls1",
+                endpoints: [
+                    Endpoint(addresses: [ip("172.0.0.2")], ready: true, hostname: "web-0", targetPodName: "web-0"),
+                    Endpoint(addresses: [ip("172.0.0.3")], ready: nil, targetPodName: "hdls1-pod-3"),
+                    Endpoint(addresses: [ip("172.0.0.4")], ready: false, targetPodName: "hdls1-pod-4"),
+                ], ports: [EndpointPort(name: "http", port: 8080)]),
             // slice skew: the same address again in a second slice
-            slice("hdls1-b", service: "hdls1", endpoints: [Endpoint(addresses: [ip("172.0.0.3")], targetPodName: "hdls1-pod-3")], ports: [EndpointPort(name: "http", port: 8080)]),
-            slice("hdls1-v6", service: "hdls1", family: .ipv6, endpoints: [Endpoint(addresses: [ip("5678:abcd::1")])], ports: [EndpointPort(name: "http", port: 8080)]),
+            slice(
+                "hdls1-b", service: "hdls1", endpoints: [Endpoint(addresses: [ip("172.0.0.3")], targetPodName: "hdls1-pod-3")],
+                ports: [EndpointPort(name: "http", port: 8080)]),
+            slice(
+                "hdls1-v6", service: "hdls1", family: .ipv6, endpoints: [Endpoint(addresses: [ip("5678:abcd::1")])],
+                ports: [EndpointPort(name: "http", port: 8080)]),
             slice("hdls-notready-a", service: "hdls-notready", endpoints: [Endpoint(addresses: [ip("172.0.0.40")], ready: false)]),
             slice("hdls-v6only-a", service: "hdls-v6only", family: .ipv6, endpoints: [Endpoint(addresses: [ip("2001:db8::")])]),
             slice("hdls-noports-a", service: "hdls-noports", endpoints: [Endpoint(addresses: [ip("172.0.0.9")])], ports: []),
@@ -70,7 +87,9 @@ enum TestCluster {
             slice("hdls-manual-x", service: "hdls-manual", endpoints: [Endpoint(addresses: [ip("172.0.3.1")])], ports: [EndpointPort(name: "web", port: 80)]),
             slice("svc-a-x", service: "svc-a", endpoints: [Endpoint(addresses: [ip("172.0.0.20")], hostname: "double-ep")]),
             slice("svc-b-x", service: "svc-b", endpoints: [Endpoint(addresses: [ip("172.0.0.20")], hostname: "double-ep")]),
-            slice("kube-dns-x", service: "kube-dns", namespace: "kube-system", endpoints: [Endpoint(addresses: [ip("10.244.0.2")])], ports: [EndpointPort(name: "dns", port: 53, transport: .udp)]),
+            slice(
+                "kube-dns-x", service: "kube-dns", namespace: "kube-system", endpoints: [Endpoint(addresses: [ip("10.244.0.2")])],
+                ports: [EndpointPort(name: "dns", port: 53, transport: .udp)]),
         ]
         let pods = [
             Pod(meta: ObjectMeta(name: "client", namespace: "testns"), ips: [ip("172.0.0.99"), ip("fd00::99")]),
@@ -104,8 +123,11 @@ func zone(_ text: String) throws -> [ResourceRecord] {
 /// Records compared exactly (owner case included), in order.
 func expectRecords(_ actual: [ResourceRecord], _ expected: String, _ what: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
     let want = try zone(expected)
-    let same = actual.count == want.count && zip(actual, want).allSatisfy { $0.name.isIdentical(to: $1.name) && $0 == $1 && sameTargetSpelling($0.data, $1.data) }
-    #expect(same, "\(what):\n got:\n\(actual.map(\.description).joined(separator: "\n"))\n want:\n\(want.map(\.description).joined(separator: "\n"))", sourceLocation: sourceLocation)
+    let same =
+        actual.count == want.count && zip(actual, want).allSatisfy { $0.name.isIdentical(to: $1.name) && $0 == $1 && sameTargetSpelling($0.data, $1.data) }
+    #expect(
+        same, "\(what):\n got:\n\(actual.map(\.description).joined(separator: "\n"))\n want:\n\(want.map(\.description).joined(separator: "\n"))",
+        sourceLocation: sourceLocation)
 }
 
 /// Names inside RDATA compare case-insensitively in `==`; these tests also pin their spelling.

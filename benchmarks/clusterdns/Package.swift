@@ -11,7 +11,7 @@ let package = Package(
     name: "clusterdns-bench",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../.."),
+        .package(path: "../..")
     ],
     targets: [
         .executableTarget(

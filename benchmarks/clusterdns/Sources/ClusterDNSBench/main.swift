@@ -48,8 +48,14 @@ func makeCluster() -> Cluster {
             endpoints.append(Endpoint(addresses: [ip], ready: true, targetPodName: podName))
         }
         let clusterIPs = headless ? [] : [IPAddress.v4(IPv4Address(UInt32(0x0A60_0000) + UInt32(s)))]
-        services.append(Service(meta: ObjectMeta(name: name, namespace: namespace), clusterIPs: clusterIPs, isHeadless: headless, selector: ["app": name], ports: [ServicePort(name: "http", port: 80, targetPort: .number(8080))]))
-        slices.append(EndpointSlice(meta: ObjectMeta(name: name + "-abcde", namespace: namespace, labels: ["kubernetes.io/service-name": name]), serviceName: name, addressType: .ipv4, endpoints: endpoints, ports: [EndpointPort(name: "http", port: 8080)], origin: .derived))
+        services.append(
+            Service(
+                meta: ObjectMeta(name: name, namespace: namespace), clusterIPs: clusterIPs, isHeadless: headless, selector: ["app": name],
+                ports: [ServicePort(name: "http", port: 80, targetPort: .number(8080))]))
+        slices.append(
+            EndpointSlice(
+                meta: ObjectMeta(name: name + "-abcde", namespace: namespace, labels: ["kubernetes.io/service-name": name]), serviceName: name,
+                addressType: .ipv4, endpoints: endpoints, ports: [EndpointPort(name: "http", port: 8080)], origin: .derived))
     }
     return Cluster(namespaces: Set((0..<namespaces).map { "ns-\($0)" } + ["default", "kube-system"]), pods: pods, services: services, endpointSlices: slices)
 }
@@ -102,12 +108,17 @@ let sample = stride(from: 0, to: serviceCount, by: max(1, serviceCount / 2000)).
 sets.append(("clusterip-a", sample.filter { $0 % 2 == 0 }.map { s in .query(id: 1, name: name("svc-\(s).ns-\(s % namespaces).svc.cluster.local."), type: .a) }))
 sets.append(("headless-a", sample.filter { $0 % 2 == 1 }.map { s in .query(id: 1, name: name("svc-\(s).ns-\(s % namespaces).svc.cluster.local."), type: .a) }))
 sets.append(("srv", sample.map { s in .query(id: 1, name: name("_http._tcp.svc-\(s).ns-\(s % namespaces).svc.cluster.local."), type: .srv) }))
-sets.append(("ptr", sample.map { s in
-    let n = s * podsPerService
-    return .query(id: 1, name: name("\(n & 0xff).\((n >> 8) & 0xff).\(244 + (n >> 16)).10.in-addr.arpa."), type: .ptr)
-}))
+sets.append(
+    (
+        "ptr",
+        sample.map { s in
+            let n = s * podsPerService
+            return .query(id: 1, name: name("\(n & 0xff).\((n >> 8) & 0xff).\(244 + (n >> 16)).10.in-addr.arpa."), type: .ptr)
+        }
+    ))
 sets.append(("nxdomain", sample.map { s in .query(id: 1, name: name("svc-\(s).ns-\(s % namespaces).svc.cluster.local.ns-1.svc.cluster.local."), type: .a) }))
-sets.append(("aaaa-nodata", sample.filter { $0 % 2 == 0 }.map { s in .query(id: 1, name: name("svc-\(s).ns-\(s % namespaces).svc.cluster.local."), type: .aaaa) }))
+sets.append(
+    ("aaaa-nodata", sample.filter { $0 % 2 == 0 }.map { s in .query(id: 1, name: name("svc-\(s).ns-\(s % namespaces).svc.cluster.local."), type: .aaaa) }))
 // the mix a pod's getaddrinfo produces for `svc-N` with ndots:5: NXDOMAIN x2 per hit pair is
 // typical of other-namespace lookups; here one of each kind per round
 var mix: [DNSMessage] = []
