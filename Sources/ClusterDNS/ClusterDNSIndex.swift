@@ -42,6 +42,8 @@ public final class ClusterDNSIndex: Sendable {
         let prefix: [UInt8]
         /// The full name in the primary zone as configured.
         let canonical: DNSName?
+        /// Hash of `prefix`, to skip name comparisons when de-duplicating.
+        let key: Int
 
         init(ip: IPAddress, host: [UInt8], slice: Int, prefix: [UInt8], canonical: DNSName?) {
             self.ip = ip
@@ -49,6 +51,7 @@ public final class ClusterDNSIndex: Sendable {
             self.slice = slice
             self.prefix = prefix
             self.canonical = canonical
+            key = prefix.hashValue
         }
     }
 
@@ -74,6 +77,8 @@ public final class ClusterDNSIndex: Sendable {
         let v6: [IPAddress]
         /// `<svc>.<ns>.svc.<primary zone>` as configured.
         let canonical: DNSName?
+        /// Hash of `prefix`, to skip name comparisons when de-duplicating.
+        let key: Int
 
         init(
             name: String, namespace: String, kind: Kind, ports: [PortEntry], prefix: [UInt8], endpoints: [EndpointAddress], slicePorts: [[PortEntry]],
@@ -89,6 +94,7 @@ public final class ClusterDNSIndex: Sendable {
             self.v4 = v4
             self.v6 = v6
             self.canonical = canonical
+            key = prefix.hashValue
         }
     }
 

@@ -15,6 +15,9 @@ struct Hit {
     var prefix: [UInt8]
     /// The full name in the primary zone as configured, when precomputed.
     var canonical: DNSName? = nil
+    /// A precomputed hash of `prefix` (0 when unknown): equal names have equal keys, so
+    /// de-duplication compares names only when keys match.
+    var key: Int = 0
 
     /// The name under `zoneSpelling` (wire, with root): the precomputed one when the query spelled
     /// the zone as configured, else built.
@@ -35,7 +38,17 @@ extension ClusterDNSIndex {
 
     static func matchPort(_ rPort: ArraySlice<UInt8>?, _ pName: [UInt8], _ rProto: ArraySlice<UInt8>?, _ pProto: [UInt8]) -> Bool {
         guard let rPort, !rPort.isEmpty, let rProto, !rProto.isEmpty else { return true }
-        return rPort.elementsEqual(pName) && rProto.elementsEqual(pProto)
+        return same(rPort, pName) && same(rProto, pProto)
+    }
+
+    @inline(__always) static func same(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = a.startIndex
+        for c in b {
+            if a[i] != c { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The A or AAAA answer for `<svc>.<ns>.svc.<zone>` of a ClusterIP or headless service, taken
@@ -76,14 +89,14 @@ extension ClusterDNSIndex {
         switch service.kind {
         case .externalName(let target):
             guard r.endpoint == nil, let target else { return .failure(NameError()) }
-            return .success([Hit(host: .cname(target), port: -1, prefix: service.prefix, canonical: service.canonical)])
+            return .success([Hit(host: .cname(target), port: -1, prefix: service.prefix, canonical: service.canonical, key: service.key)])
         case .headless:
             break
         case .clusterIP(let ips):
             if r.endpoint == nil {
                 for p in service.ports where ClusterDNSIndex.matchPort(r.port, p.name, r.proto, p.proto) {
                     found = true
-                    for ip in ips { hits.append(Hit(host: .ip(ip), port: p.port, prefix: service.prefix, canonical: service.canonical)) }
+                    for ip in ips { hits.append(Hit(host: .ip(ip), port: p.port, prefix: service.prefix, canonical: service.canonical, key: service.key)) }
                 }
                 return found ? .success(hits) : .failure(NameError())
             }
@@ -93,7 +106,7 @@ extension ClusterDNSIndex {
         for address in service.endpoints {
             if let wanted, !ClusterDNSIndex.equalFolded(wanted, address.host) { continue }
             for p in service.slicePorts[address.slice] where ClusterDNSIndex.matchPort(r.port, p.name, r.proto, p.proto) {
-                hits.append(Hit(host: .ip(address.ip), port: p.port, prefix: address.prefix, canonical: address.canonical))
+                hits.append(Hit(host: .ip(address.ip), port: p.port, prefix: address.prefix, canonical: address.canonical, key: address.key))
                 found = true
             }
         }

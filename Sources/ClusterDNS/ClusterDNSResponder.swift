@@ -421,19 +421,21 @@ extension ClusterDNSResponder {
         }
         var records: [ResourceRecord] = []
         var extra: [ResourceRecord] = []
-        var srvSeen: [(DNSName, Int)] = []
-        var extraSeen: [(DNSName, IPAddress)] = []
+        var srvSeen: [(DNSName, Int, Int)] = []
+        var extraSeen: [(DNSName, IPAddress, Int)] = []
+        records.reserveCapacity(hits.count)
+        extra.reserveCapacity(hits.count)
         for hit in hits where hit.port != -1 {
             guard case .ip(let ip) = hit.host, let target = hit.name(in: request.zoneSpelling, canonicalZone: index.canonicalZone) else { continue }
-            if !srvSeen.contains(where: { $0.0.isIdentical(to: target) && $0.1 == hit.port }) {
-                srvSeen.append((target, hit.port))
+            if !srvSeen.contains(where: { $0.2 == hit.key && $0.1 == hit.port && $0.0.isIdentical(to: target) }) {
+                srvSeen.append((target, hit.port, hit.key))
                 records.append(
                     ResourceRecord(
                         name: request.name, ttl: options.ttl,
                         data: .srv(SRV(priority: 0, weight: weight, port: UInt16(truncatingIfNeeded: hit.port), target: target))))
             }
-            if !extraSeen.contains(where: { $0.0.isIdentical(to: target) && $0.1 == ip }) {
-                extraSeen.append((target, ip))
+            if !extraSeen.contains(where: { $0.1 == ip && $0.2 == hit.key && $0.0.isIdentical(to: target) }) {
+                extraSeen.append((target, ip, hit.key))
                 extra.append(ClusterDNSResponder.address(owner: target, ip: ip, ttl: options.ttl))
             }
         }
