@@ -24,6 +24,12 @@ public struct ClusterDNSResponder: Sendable {
         generator = SeededGenerator(seed: index.options.seed)
     }
 
+    /// A responder whose shuffle draws from `generator` (for callers that share or restore one).
+    public init(index: ClusterDNSIndex, generator: SeededGenerator) {
+        self.index = index
+        self.generator = generator
+    }
+
     /// Builds the index and the responder in one go.
     public init(cluster: Cluster, options: ClusterDNSOptions = ClusterDNSOptions()) {
         self.init(index: ClusterDNSIndex(cluster: cluster, options: options))

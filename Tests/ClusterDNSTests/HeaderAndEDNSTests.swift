@@ -148,3 +148,24 @@ struct HeaderAndEDNSTests {
         #expect(try ask(&r, "2.0.0.172.in-addr.arpa.", .ptr).rcode == .refused)
     }
 }
+
+@Suite("Injected generator")
+struct InjectedGeneratorTests {
+    @Test("an injected generator drives the shuffle exactly as the seed does")
+    func injected() throws {
+        var options = TestCluster.options
+        options.answerOrder = .shuffle
+        options.seed = 99
+        let index = ClusterDNSIndex(cluster: TestCluster.cluster, options: options)
+        var seeded = ClusterDNSResponder(index: index)
+        var injected = ClusterDNSResponder(index: index, generator: SeededGenerator(seed: 99))
+        var other = ClusterDNSResponder(index: index, generator: SeededGenerator(seed: 100))
+        var differs = false
+        for _ in 0..<10 {
+            let a = try ask(&seeded, "hdls-many.testns.svc.cluster.local.", .a).answers
+            #expect(try ask(&injected, "hdls-many.testns.svc.cluster.local.", .a).answers == a)
+            if try ask(&other, "hdls-many.testns.svc.cluster.local.", .a).answers != a { differs = true }
+        }
+        #expect(differs)
+    }
+}
