@@ -53,10 +53,21 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "Scenario",
+            dependencies: ["ClusterModel", "DNSWire", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Replay",
+            dependencies: [
+                "Scenario", "ClusterModel", "ClusterDNS", "FakeCluster", "DNSWire", nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "kubetape",
             dependencies: [
-                "DNSWire", "ClusterModel", "ClusterDNS", "PacketCapture", "Traffic", "FakeCluster", nioCore,
+                "DNSWire", "ClusterModel", "ClusterDNS", "PacketCapture", "Traffic", "FakeCluster", "Scenario", "Replay", nioCore,
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -67,6 +78,8 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "PacketCapture", "DNSWire", nioCore], resources: [.copy("Fixtures")]),
         .testTarget(name: "FakeClusterTests", dependencies: ["FakeCluster", "ClusterModel", "ClusterDNS", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "ClusterModel", "DNSWire"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Scenario", "ClusterModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["DNSWire", nioCore]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,246 @@
+/// Renders a ``Report`` as text, JSON, JUnit XML or Markdown. Every form depends only on the
+/// report, so equal reports give byte-identical output.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case text
+    case json
+    case junit
+    case markdown
+
+    /// The report in this format, ending in a newline.
+    public func render(_ report: Report) -> String {
+        switch self {
+        case .text: return ReportFormat.text(report)
+        case .json: return ReportFormat.json(report)
+        case .junit: return ReportFormat.junit(report)
+        case .markdown: return ReportFormat.markdown(report)
+        }
+    }
+
+    // MARK: text
+
+    static func text(_ report: Report) -> String {
+        var out = ""
+        for scenario in report.scenarios {
+            out += "\(scenario.passed ? "PASS" : "FAIL") \(scenario.name) (\(scenario.file), seed \(scenario.seed))\n"
+            for step in scenario.steps {
+                out += "  \(step.passed ? "pass" : "FAIL") \(step.index). \(step.name)\n"
+                for check in step.checks where !check.passed {
+                    out += "       \(check.expectation) does not hold (\(scenario.file):\(step.line)):\n"
+                    for line in check.diff { out += "         \(line)\n" }
+                }
+            }
+        }
+        let scenariosFailed = report.scenarios.filter { !$0.passed }.count
+        out += "\(report.scenarios.count) scenario\(report.scenarios.count == 1 ? "" : "s"), \(report.stepCount) steps: "
+        out += report.passed ? "all expectations hold\n" : "\(report.failedStepCount) step\(report.failedStepCount == 1 ? "" : "s") failed in \(scenariosFailed) scenario\(scenariosFailed == 1 ? "" : "s")\n"
+        return out
+    }
+
+    // MARK: JSON
+
+    static func json(_ report: Report) -> String {
+        let value: JSONValue = .object([
+            ("schemaVersion", .number(Report.schemaVersion)),
+            ("passed", .bool(report.passed)),
+            (
+                "scenarios",
+                .array(
+                    report.scenarios.map { scenario in
+                        .object([
+                            ("name", .string(scenario.name)),
+                            ("file", .string(scenario.file)),
+                            ("seed", .string(String(scenario.seed))),
+                            ("passed", .bool(scenario.passed)),
+                            (
+                                "steps",
+                                .array(
+                                    scenario.steps.map { step in
+                                        var fields: [(String, JSONValue)] = [
+                                            ("index", .number(step.index)),
+                                            ("name", .string(step.name)),
+                                            ("kind", .string(step.kind)),
+                                            ("line", .number(step.line)),
+                                            ("passed", .bool(step.passed)),
+                                            ("observations", .array(step.observations.map(JSONValue.string))),
+                                        ]
+                                        if !step.distribution.isEmpty {
+                                            fields.append(("distribution", .object(step.distribution.map { ($0.pod, .number($0.count)) })))
+                                        }
+                                        fields.append(
+                                            (
+                                                "checks",
+                                                .array(
+                                                    step.checks.map { check in
+                                                        .object([
+                                                            ("expectation", .string(check.expectation)),
+                                                            ("passed", .bool(check.passed)),
+                                                            ("expected", .array(check.expected.map(JSONValue.string))),
+                                                            ("actual", .array(check.actual.map(JSONValue.string))),
+                                                        ])
+                                                    })
+                                            ))
+                                        return .object(fields)
+                                    })
+                            ),
+                        ])
+                    })
+            ),
+        ])
+        var out = ""
+        value.write(into: &out, indent: 0)
+        return out + "\n"
+    }
+
+    // MARK: JUnit
+
+    static func junit(_ report: Report) -> String {
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<testsuites name=\"kubetape\" tests=\"\(report.stepCount)\" failures=\"\(report.failedStepCount)\">\n"
+        for scenario in report.scenarios {
+            let failures = scenario.steps.filter { !$0.passed }.count
+            out += "  <testsuite name=\"\(xml(scenario.name))\" tests=\"\(scenario.steps.count)\" failures=\"\(failures)\" file=\"\(xml(scenario.file))\">\n"
+            for step in scenario.steps {
+                let name = "\(step.index). \(step.name)"
+                out += "    <testcase classname=\"\(xml(scenario.name))\" name=\"\(xml(name))\" file=\"\(xml(scenario.file))\" line=\"\(step.line)\""
+                let failed = step.checks.filter { !$0.passed }
+                if failed.isEmpty {
+                    out += "/>\n"
+                    continue
+                }
+                out += ">\n"
+                let message = failed.map { "\($0.expectation) does not hold" }.joined(separator: "; ")
+                var body = ""
+                for check in failed {
+                    body += "\(check.expectation):\n" + check.diff.joined(separator: "\n") + "\n"
+                }
+                out += "      <failure message=\"\(xml(message))\" type=\"expectation\">\(xml(body))</failure>\n"
+                out += "    </testcase>\n"
+            }
+            out += "  </testsuite>\n"
+        }
+        out += "</testsuites>\n"
+        return out
+    }
+
+    static func xml(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                // XML 1.0 forbids most control characters
+                if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" && scalar != "\r" {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: Markdown
+
+    static func markdown(_ report: Report) -> String {
+        var out = "# kubetape report\n\n"
+        out += report.passed ? "All \(report.stepCount) steps hold.\n\n" : "\(report.failedStepCount) of \(report.stepCount) steps failed.\n\n"
+        out += "| scenario | steps | result |\n| --- | --- | --- |\n"
+        for scenario in report.scenarios {
+            out += "| \(cell(scenario.name)) | \(scenario.steps.count) | \(scenario.passed ? "pass" : "**FAIL**") |\n"
+        }
+        for scenario in report.scenarios {
+            out += "\n## \(scenario.name)\n\n`\(scenario.file)`, seed \(scenario.seed)\n\n"
+            for step in scenario.steps {
+                out += "- \(step.passed ? "✅" : "❌") \(step.index). \(cell(step.name))\n"
+                for check in step.checks where !check.passed {
+                    out += "\n  ```diff\n"
+                    for line in check.diff { out += "  \(line)\n" }
+                    out += "  ```\n\n"
+                }
+                if !step.distribution.isEmpty {
+                    let total = step.distribution.reduce(0) { $0 + $1.count }
+                    out += "\n  | pod | requests | share |\n  | --- | --- | --- |\n"
+                    for entry in step.distribution {
+                        out += "  | \(cell(entry.pod)) | \(entry.count) | \(entry.count * 100 / max(total, 1))% |\n"
+                    }
+                    out += "\n"
+                }
+            }
+        }
+        return out
+    }
+
+    static func cell(_ text: String) -> String {
+        text.replacing("|", with: "\\|")
+    }
+}
+
+/// A JSON value with ordered object keys, written deterministically (two-space indentation).
+enum JSONValue {
+    case string(String)
+    case number(Int)
+    case bool(Bool)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    func write(into out: inout String, indent: Int) {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let closePad = String(repeating: "  ", count: indent)
+        switch self {
+        case .string(let text): JSONValue.quote(text, into: &out)
+        case .number(let n): out += String(n)
+        case .bool(let b): out += b ? "true" : "false"
+        case .array(let items):
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += pad
+                item.write(into: &out, indent: indent + 1)
+                out += i == items.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "]"
+        case .object(let fields):
+            if fields.isEmpty {
+                out += "{}"
+                return
+            }
+            out += "{\n"
+            for (i, (key, value)) in fields.enumerated() {
+                out += pad
+                JSONValue.quote(key, into: &out)
+                out += ": "
+                value.write(into: &out, indent: indent + 1)
+                out += i == fields.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "}"
+        }
+    }
+
+    static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,401 @@
+import ClusterDNS
+import ClusterModel
+import DNSWire
+import FakeCluster
+import Scenario
+
+/// Settings of a replay run.
+public struct ReplayOptions: Sendable {
+    /// Replaces every scenario's seed (`kubetape run --seed`).
+    public var seed: UInt64?
+    /// Loopback plan block: pods in 127.<block>.0.0/16, services in 127.<block+1>.0.0/16.
+    public var loopbackBlock: UInt8 = 31
+
+    public init() {}
+}
+
+/// Runs scenarios, one fresh fake cluster each, and returns reports. Expectations that do not hold
+/// become failed checks in the report; only a scenario that cannot run throws ``ReplayError``.
+public struct ScenarioRunner: Sendable {
+    public var options: ReplayOptions
+
+    /// The seed when neither the scenario nor the options give one.
+    public static let defaultSeed: UInt64 = 1
+
+    public init(options: ReplayOptions = ReplayOptions()) {
+        self.options = options
+    }
+
+    /// Runs every scenario in order.
+    public func run(_ scenarios: [Scenario]) async throws -> Report {
+        var reports: [ScenarioReport] = []
+        for scenario in scenarios {
+            reports.append(try await run(scenario))
+        }
+        return Report(scenarios: reports)
+    }
+
+    /// Runs one scenario in its own fake cluster.
+    public func run(_ scenario: Scenario) async throws -> ScenarioReport {
+        let seed = options.seed ?? scenario.cluster.seed ?? ScenarioRunner.defaultSeed
+        var session = try ReplaySession(scenario: scenario, seed: seed, loopbackBlock: options.loopbackBlock)
+        var steps: [StepReport] = []
+        do {
+            for (offset, step) in scenario.steps.enumerated() {
+                steps.append(try await session.run(step, index: offset + 1))
+            }
+        } catch {
+            await session.shutdown()
+            throw error
+        }
+        await session.shutdown()
+        return ScenarioReport(name: scenario.name, file: scenario.displayPath, seed: seed, steps: steps)
+    }
+}
+
+/// The state of one scenario's run: the cluster as the steps changed it, the DNS responder (one for
+/// the whole run, so the seeded shuffle continues across steps) and the runtime, started on first use.
+struct ReplaySession {
+    let scenario: Scenario
+    let seed: UInt64
+    let loopbackBlock: UInt8
+    var cluster: Cluster
+    let dnsOptions: ClusterDNSOptions
+    let handler: ClusterDNSQueryHandler
+    let clientNamespace: String
+    let clientPod: Pod
+    let resolver: StubResolver
+    var runtime: ClusterRuntime?
+    var nextQueryID: UInt16 = 1
+
+    init(scenario: Scenario, seed: UInt64, loopbackBlock: UInt8) throws {
+        self.scenario = scenario
+        self.seed = seed
+        self.loopbackBlock = loopbackBlock
+        let loader = ManifestLoader(options: ManifestLoader.Options(seed: seed))
+        do {
+            if let inline = scenario.cluster.inline {
+                // line numbers of inline manifests count from the `inline:` value
+                cluster = try loader.load(yaml: inline.yaml, file: "\(scenario.displayPath) (inline manifests at line \(inline.location.line))")
+            } else {
+                cluster = try loader.load(paths: scenario.cluster.manifests)
+            }
+        } catch let error as ManifestError {
+            throw ReplayError(error.description)
+        }
+        var options = ClusterDNSOptions(seed: seed)
+        if let ttl = scenario.cluster.ttl { options.ttl = ttl }
+        if let pods = scenario.cluster.pods, let mode = ClusterDNSOptions.PodMode(rawValue: pods) { options.pods = mode }
+        if let order = scenario.cluster.answerOrder, let value = ClusterDNSOptions.AnswerOrder(rawValue: order) { options.answerOrder = value }
+        if !scenario.cluster.zones.isEmpty {
+            options.zones = try scenario.cluster.zones.map { zone in
+                do {
+                    return try ClusterDNSOptions.zone(parsing: zone)
+                } catch {
+                    throw ReplayError("\(scenario.displayPath): cluster.zones: \(error)")
+                }
+            }
+        }
+        dnsOptions = options
+        handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: cluster, options: options))
+        // without client.namespace: the namespace of the manifests' pod of that name, else of the first pod
+        let name = scenario.client.name
+        let namespace = scenario.client.namespace ?? cluster.pods.first { $0.meta.name == name }?.meta.namespace ?? cluster.pods.first?.meta.namespace ?? "default"
+        clientNamespace = namespace
+        clientPod = cluster.pods.first { $0.meta.namespace == namespace && $0.meta.name == name } ?? Pod(meta: ObjectMeta(name: name, namespace: namespace))
+        resolver = StubResolver(rawValue: scenario.client.resolver) ?? .glibc
+    }
+
+    var resolvConf: ResolvConf {
+        let domain = dnsOptions.clusterDomain.description
+        return KubeletDNS(cluster: cluster, clusterDomain: domain.hasSuffix(".") ? String(domain.dropLast()) : domain).resolvConf(for: clientPod).resolvConf
+    }
+
+    mutating func shutdown() async {
+        if let runtime { await runtime.shutdown() }
+        runtime = nil
+    }
+
+    mutating func run(_ step: Step, index: Int) async throws -> StepReport {
+        switch step.action {
+        case .lookup(let lookup):
+            return lookupStep(step, lookup, index: index)
+        case .http(let fetch):
+            return try await httpStep(step, fetch, index: index)
+        case .setReady(let reference, let ready):
+            let position = try podIndex(reference)
+            cluster.pods[position].ready = ready
+            let pod = cluster.pods[position]
+            return try await changed(step, index: index, "\(pod.meta.namespace)/\(pod.meta.name) ready=\(ready)")
+        case .deletePod(let reference):
+            let position = try podIndex(reference)
+            let pod = cluster.pods.remove(at: position)
+            return try await changed(step, index: index, "\(pod.meta.namespace)/\(pod.meta.name) deleted")
+        }
+    }
+
+    func podIndex(_ reference: PodReference) throws -> Int {
+        let namespace = reference.namespace ?? clientNamespace
+        guard let position = cluster.pods.firstIndex(where: { $0.meta.namespace == namespace && $0.meta.name == reference.name }) else {
+            let known = cluster.pods.filter { $0.meta.namespace == namespace }.map(\.meta.name)
+            throw ReplayError("\(scenario.displayPath):\(reference.location.line):\(reference.location.column): no pod \(namespace)/\(reference.name) in the cluster (pods in \(namespace): \(known.joined(separator: ", ")))")
+        }
+        return position
+    }
+
+    /// After a change: re-derive the slices, rebuild the DNS responder, and stop the runtime (its
+    /// forwarding table and listeners are fixed at start), which the next http step starts anew.
+    mutating func changed(_ step: Step, index: Int, _ what: String) async throws -> StepReport {
+        cluster.deriveEndpointSlices()
+        handler.replace(with: ClusterDNSResponder(cluster: cluster, options: dnsOptions))
+        await shutdown()
+        return StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: [what], checks: [])
+    }
+
+    // MARK: lookup
+
+    struct Resolution {
+        var walk: SearchWalk?
+        var error: String?
+        var final: DNSMessage? { walk?.exchanges.last?.reply }
+    }
+
+    mutating func resolve(_ name: String, type: DNSType) -> Resolution {
+        let handler = self.handler
+        do {
+            let walk = try SearchWalk.walk(name, types: [type], resolvConf: resolvConf, resolver: resolver, firstID: nextQueryID) { query in
+                handler.response(to: query, transport: .udp) ?? DNSMessage.query(id: query.header.id, name: .root, type: type)
+            }
+            nextQueryID &+= UInt16(truncatingIfNeeded: walk.exchanges.count)
+            return Resolution(walk: walk)
+        } catch {
+            return Resolution(error: "\(error)")
+        }
+    }
+
+    static func answerText(_ record: ResourceRecord) -> String {
+        record.data.presentation.lowercased()
+    }
+
+    static func normalized(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ").lowercased()
+    }
+
+    static func absolute(_ name: String) -> String {
+        let lower = name.lowercased()
+        return lower.hasSuffix(".") ? lower : lower + "."
+    }
+
+    static func distinct<T: Hashable>(_ values: [T]) -> [T] {
+        var seen = Set<T>()
+        return values.filter { seen.insert($0).inserted }
+    }
+
+    mutating func lookupStep(_ step: Step, _ lookup: Step.Lookup, index: Int) -> StepReport {
+        var observations: [String] = []
+        var resolutions: [Resolution] = []
+        for repeatIndex in 1...lookup.repeatCount {
+            let resolution = resolve(lookup.name, type: lookup.type)
+            resolutions.append(resolution)
+            let prefix = lookup.repeatCount > 1 ? "[\(repeatIndex)] " : ""
+            if let error = resolution.error {
+                observations.append(prefix + "error: \(error)")
+                continue
+            }
+            for exchange in resolution.walk?.exchanges ?? [] {
+                let answers = exchange.reply.answers.map(ReplaySession.answerText)
+                observations.append(prefix + "\(exchange.name) \(exchange.type) \(exchange.rcode)" + (answers.isEmpty ? "" : " " + answers.joined(separator: " ")))
+            }
+        }
+        let expect = step.expect
+        var checks: [Check] = []
+        let rcodes = resolutions.map { $0.final.map { $0.rcode.description } ?? "no reply (\($0.error ?? "?"))" }
+        let answerLists = resolutions.map { $0.final?.answers.map(ReplaySession.answerText) ?? [] }
+        if let rcode = expect.rcode {
+            let actual = ReplaySession.distinct(rcodes)
+            checks.append(Check(expectation: "rcode", passed: actual == [rcode.description], expected: [rcode.description], actual: actual))
+        }
+        if let expected = expect.answers {
+            let wanted = expected.map(ReplaySession.normalized)
+            let shape: ([String]) -> [String] = { expect.ordered ? $0 : $0.sorted() }
+            let failing = answerLists.first { shape($0) != shape(wanted) }
+            checks.append(Check(expectation: expect.ordered ? "answers (ordered)" : "answers", passed: failing == nil, expected: shape(wanted), actual: shape(failing ?? answerLists.first ?? [])))
+        }
+        if let count = expect.count {
+            let actual = ReplaySession.distinct(answerLists.map { String($0.count) })
+            checks.append(Check(expectation: "count", passed: actual == [String(count)], expected: [String(count)], actual: actual))
+        }
+        if let rotates = expect.rotates {
+            let orders = Set(answerLists).count
+            observations.append("\(orders) distinct answer order\(orders == 1 ? "" : "s") in \(answerLists.count) repeat\(answerLists.count == 1 ? "" : "s")")
+            let actual = orders > 1
+            checks.append(Check(expectation: "rotates", passed: actual == rotates, expected: ["rotates: \(rotates)"], actual: ["rotates: \(actual)"]))
+        }
+        if let searchQueries = expect.searchQueries {
+            let expected = searchQueries.map(ReplaySession.absolute)
+            let actual = (resolutions.first?.walk?.exchanges ?? []).filter { $0.rcode == .nxDomain }.map { $0.name.description.lowercased() }
+            checks.append(Check(expectation: "searchQueries", passed: actual == expected, expected: expected, actual: actual))
+        }
+        return StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, checks: checks)
+    }
+
+    // MARK: http
+
+    struct Fetch {
+        var address: IPAddress?
+        var pod: String?
+        var response: HTTPFetcher.Response?
+        var failure: String?
+    }
+
+    mutating func startedRuntime() async throws -> ClusterRuntime {
+        if let runtime { return runtime }
+        var configuration = ClusterRuntimeConfiguration()
+        configuration.seed = seed
+        configuration.dns.port = 0
+        configuration.loopbackBlock = loopbackBlock
+        let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: nil)
+        do {
+            try await runtime.start()
+        } catch {
+            throw ReplayError("\(scenario.displayPath): the fake cluster could not start in loopback block \(loopbackBlock): \(error)")
+        }
+        self.runtime = runtime
+        return runtime
+    }
+
+    mutating func fetch(_ request: Step.HTTPFetch) async throws -> (Fetch, [String]) {
+        var observations: [String] = []
+        var result = Fetch()
+        let address: IPAddress
+        if let literal = IPAddress(request.host) {
+            address = literal
+        } else {
+            let resolution = resolve(request.host, type: .a)
+            for exchange in resolution.walk?.exchanges ?? [] {
+                observations.append("dns \(exchange.name) \(exchange.type) \(exchange.rcode)" + (exchange.reply.answers.isEmpty ? "" : " " + exchange.reply.answers.map(ReplaySession.answerText).joined(separator: " ")))
+            }
+            let first = resolution.final?.answers.lazy.compactMap { record -> IPAddress? in
+                if case .a(let v4) = record.data { return .v4(v4) }
+                return nil
+            }.first
+            guard let first else {
+                result.failure = "could not resolve host \(request.host)" + (resolution.final.map { " (\($0.rcode))" } ?? resolution.error.map { " (\($0))" } ?? "")
+                return (result, observations)
+            }
+            address = first
+        }
+        result.address = address
+        let runtime = try await startedRuntime()
+        guard let loopback = runtime.addressPlan.loopback(for: address) else {
+            result.failure = "\(address) is outside the fake cluster (not contacted)"
+            return (result, observations)
+        }
+        // the connection log is written when a listener accepts, before any byte of the reply
+        // exists (the request log is written while the reply is already on its way, so it can lag)
+        let before = runtime.log.connections.count
+        let port = runtime.addressPlan.loopbackPort(for: request.port)
+        do {
+            result.response = try HTTPFetcher.get(address: loopback, port: port, host: request.host, path: request.path)
+        } catch {
+            result.failure = error.description
+        }
+        if result.response != nil {
+            // the client's own connection is the first one accepted after `before`: a forwarded one
+            // (backend = the pod kube-proxy chose) or one straight to a pod
+            result.pod = runtime.log.connections.dropFirst(before).first?.backend
+        }
+        return (result, observations)
+    }
+
+    mutating func httpStep(_ step: Step, _ request: Step.HTTPFetch, index: Int) async throws -> StepReport {
+        var observations: [String] = []
+        var fetches: [Fetch] = []
+        for repeatIndex in 1...request.repeatCount {
+            let (result, dns) = try await fetch(request)
+            let prefix = request.repeatCount > 1 ? "[\(repeatIndex)] " : ""
+            observations += dns.map { prefix + $0 }
+            var line = prefix + "GET \(request.url)"
+            if let address = result.address { line += " → \(address):\(request.port)" }
+            if let pod = result.pod { line += " served by \(pod)" }
+            if let response = result.response { line += " → \(response.status)" }
+            if let failure = result.failure { line += ": \(failure)" }
+            observations.append(line)
+            fetches.append(result)
+        }
+        var counts: [String: Int] = [:]
+        for pod in fetches.compactMap(\.pod) { counts[pod, default: 0] += 1 }
+        let distribution = counts.keys.sorted().map { (pod: $0, count: counts[$0] ?? 0) }
+        let expect = step.expect
+        var checks: [Check] = []
+        if let connectsTo = expect.connectsTo {
+            let addresses = ReplaySession.distinct(fetches.compactMap(\.address)).sorted { $0.description < $1.description }
+            switch connectsTo {
+            case .podIPs, .serviceIP:
+                let wanted = connectsTo == .podIPs ? "pod IP" : "service IP"
+                let expected = addresses.map { "\($0) \(wanted)" }
+                let actual = addresses.map { "\($0) \(classify($0))" }
+                checks.append(Check(expectation: "connectsTo", passed: !addresses.isEmpty && expected == actual, expected: expected.isEmpty ? ["a connection to a \(wanted)"] : expected, actual: actual))
+            case .addresses(let list):
+                let expected = ReplaySession.distinct(list.compactMap { IPAddress($0)?.description }).sorted()
+                let actual = addresses.map(\.description)
+                checks.append(Check(expectation: "connectsTo", passed: !actual.isEmpty && actual.allSatisfy(expected.contains), expected: expected, actual: actual))
+            }
+        }
+        if let servedBy = expect.servedBy {
+            let pods = counts.keys.sorted()
+            switch servedBy {
+            case .atLeast(let n):
+                checks.append(Check(expectation: "servedBy", passed: pods.count >= n, expected: ["at least \(n) distinct pod\(n == 1 ? "" : "s")"], actual: ["\(pods.count) distinct pod\(pods.count == 1 ? "" : "s"): \(pods.joined(separator: ", "))"]))
+            case .exactly(let list):
+                let expected = ReplaySession.distinct(list.map { $0.contains("/") ? $0 : "\(clientNamespace)/\($0)" }).sorted()
+                checks.append(Check(expectation: "servedBy", passed: pods == expected, expected: expected, actual: pods))
+            }
+        }
+        if let status = expect.status {
+            let actual = ReplaySession.distinct(fetches.map { $0.response.map { String($0.status) } ?? "no response: \($0.failure ?? "?")" })
+            checks.append(Check(expectation: "status", passed: actual == [String(status)], expected: [String(status)], actual: actual))
+        }
+        if let body = expect.body {
+            let bodies = fetches.map { $0.response?.body }
+            let matches: (String?) -> Bool = { text in
+                guard let text else { return false }
+                switch body {
+                case .text(let wanted): return text == wanted
+                case .regex(let pattern): return (try? Regex(pattern).wholeMatch(in: text)) != nil
+                }
+            }
+            let failing = bodies.firstIndex { !matches($0) }
+            let shown = failing.map { bodies[$0] } ?? bodies.first ?? nil
+            let expectedLine: String
+            switch body {
+            case .text(let wanted): expectedLine = ReplaySession.escaped(wanted)
+            case .regex(let pattern): expectedLine = "regex: \(pattern)"
+            }
+            let actualLine = shown.map(ReplaySession.escaped) ?? "no response"
+            checks.append(Check(expectation: "body", passed: failing == nil, expected: [expectedLine], actual: [actualLine]))
+        }
+        return StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, distribution: distribution, checks: checks)
+    }
+
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\\": out += "\\\\"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// What a connected address is in the current cluster.
+    func classify(_ address: IPAddress) -> String {
+        if cluster.pods.contains(where: { $0.ips.contains(address) }) { return "pod IP" }
+        if cluster.services.contains(where: { $0.clusterIPs.contains(address) }) { return "service IP" }
+        return "outside the cluster"
+    }
+}

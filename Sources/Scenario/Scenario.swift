@@ -1,0 +1,189 @@
+import ClusterModel
+import DNSWire
+
+/// One scenario file: a cluster, the pod the steps run from, and the steps with their expectations.
+public struct Scenario: Hashable, Sendable {
+    /// The path the file was read from.
+    public var file: String
+    /// How reports name the file (the path as given, relative when it was given relative).
+    public var displayPath: String
+    /// `name:`, or the file name without `.yaml`.
+    public var name: String
+    public var description: String?
+    public var cluster: ClusterSpec
+    public var client: ClientSpec
+    public var steps: [Step]
+
+    public init(file: String, displayPath: String, name: String, description: String?, cluster: ClusterSpec, client: ClientSpec, steps: [Step]) {
+        self.file = file
+        self.displayPath = displayPath
+        self.name = name
+        self.description = description
+        self.cluster = cluster
+        self.client = client
+        self.steps = steps
+    }
+}
+
+/// `cluster:`: manifests (paths resolved against the scenario's directory, or inline YAML) and the
+/// cluster DNS options.
+public struct ClusterSpec: Hashable, Sendable {
+    /// Manifest files or directories, already resolved against the scenario file's directory.
+    public var manifests: [String] = []
+    /// Inline manifests (a YAML string), with the line of the scenario file it starts on.
+    public var inline: InlineManifests?
+    /// `ttl:` (0...3600); `nil` keeps CoreDNS's default.
+    public var ttl: UInt32?
+    /// `zones:`; empty keeps the default zones.
+    public var zones: [String] = []
+    /// `pods: disabled|insecure|verified`.
+    public var pods: String?
+    /// `answerOrder: shuffle|rotate|none`.
+    public var answerOrder: String?
+    /// `seed:`; `nil` is the fixed default (1). `kubetape run --seed` overrides it.
+    public var seed: UInt64?
+
+    public init() {}
+
+    /// Manifests written inside the scenario.
+    public struct InlineManifests: Hashable, Sendable {
+        public var yaml: String
+        public var location: SourceLocation
+    }
+}
+
+/// `client:`: the pod the steps run from.
+public struct ClientSpec: Hashable, Sendable {
+    /// `nil`: the namespace of the first pod in the manifests.
+    public var namespace: String?
+    /// `dns-test` by default.
+    public var name: String = "dns-test"
+    /// The stub resolver that walks the search list: glibc (default), musl or bind (nslookup).
+    public var resolver: String = "glibc"
+
+    public init() {}
+}
+
+/// A pod named in a step: `name` (client's namespace) or `namespace/name`.
+public struct PodReference: Hashable, Sendable, CustomStringConvertible {
+    public var namespace: String?
+    public var name: String
+    public var location: SourceLocation
+
+    public init(parsing text: String, at location: SourceLocation) {
+        if let slash = text.firstIndex(of: "/") {
+            namespace = String(text[..<slash])
+            name = String(text[text.index(after: slash)...])
+        } else {
+            name = text
+        }
+        self.location = location
+    }
+
+    public var description: String { namespace.map { "\($0)/\(name)" } ?? name }
+}
+
+/// One step.
+public struct Step: Hashable, Sendable {
+    /// `name:`, or a summary of the action.
+    public var name: String
+    public var location: SourceLocation
+    public var action: Action
+    public var expect: Expectations
+
+    public init(name: String, location: SourceLocation, action: Action, expect: Expectations) {
+        self.name = name
+        self.location = location
+        self.action = action
+        self.expect = expect
+    }
+
+    /// What the step does.
+    public enum Action: Hashable, Sendable {
+        case lookup(Lookup)
+        case http(HTTPFetch)
+        case setReady(pod: PodReference, ready: Bool)
+        case deletePod(PodReference)
+    }
+
+    /// `lookup:`: a name resolved as a program in the client pod would (search list, ndots), or
+    /// a fully qualified name with a trailing dot.
+    public struct Lookup: Hashable, Sendable {
+        public var name: String
+        public var type: DNSType = .a
+        public var repeatCount: Int = 1
+        public init(name: String) { self.name = name }
+    }
+
+    /// `http:`: a URL fetched as curl would: resolve, connect to the first address, GET, read.
+    public struct HTTPFetch: Hashable, Sendable {
+        public var url: String
+        public var host: String
+        public var port: UInt16
+        public var path: String
+        public var repeatCount: Int = 1
+        public init(url: String, host: String, port: UInt16, path: String) {
+            self.url = url
+            self.host = host
+            self.port = port
+            self.path = path
+        }
+    }
+
+    /// The step's kind as reports name it.
+    public var kind: String {
+        switch action {
+        case .lookup: return "lookup"
+        case .http: return "http"
+        case .setReady: return "setReady"
+        case .deletePod: return "deletePod"
+        }
+    }
+}
+
+/// `expect:` of a step; every field is optional.
+public struct Expectations: Hashable, Sendable {
+    /// `rcode:` of the walk's final reply (NOERROR, NXDOMAIN…).
+    public var rcode: DNSRCode?
+    /// `answers:` RDATA in presentation form (`10.244.2.9`, `0 25 80 quote-001…`).
+    public var answers: [String]?
+    /// `ordered: true`: answers must come in this order.
+    public var ordered = false
+    /// `count:` of answer records.
+    public var count: Int?
+    /// `rotates: true`: the answer order changes across the repeats.
+    public var rotates: Bool?
+    /// `searchQueries:` the names of the walk answered NXDOMAIN, in order.
+    public var searchQueries: [String]?
+    /// `connectsTo:`.
+    public var connectsTo: ConnectsTo?
+    /// `servedBy:`.
+    public var servedBy: ServedBy?
+    /// HTTP `status:`.
+    public var status: Int?
+    /// HTTP `body:`.
+    public var body: BodyMatch?
+
+    public init() {}
+
+    public var isEmpty: Bool { self == Expectations() }
+
+    /// Where connections must go.
+    public enum ConnectsTo: Hashable, Sendable {
+        case podIPs
+        case serviceIP
+        case addresses([String])
+    }
+
+    /// Which pods must have served.
+    public enum ServedBy: Hashable, Sendable {
+        case atLeast(Int)
+        case exactly([String])
+    }
+
+    /// A body, literal or as a regular expression that must match the whole body.
+    public enum BodyMatch: Hashable, Sendable {
+        case text(String)
+        case regex(String)
+    }
+}
