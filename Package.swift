@@ -78,8 +78,8 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "PacketCapture", "DNSWire", nioCore], resources: [.copy("Fixtures")]),
         .testTarget(name: "FakeClusterTests", dependencies: ["FakeCluster", "ClusterModel", "ClusterDNS", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "ClusterModel", "DNSWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Scenario", "ClusterModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "ClusterModel", "DNSWire"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Scenario", "ClusterModel"], exclude: ["Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DNSWire", nioCore]),
     ],
     swiftLanguageModes: [.v6]

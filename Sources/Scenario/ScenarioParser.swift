@@ -177,7 +177,8 @@ public struct ScenarioParser: Sendable {
             case "lookup": allowed = ScenarioParser.lookupExpectations
             case "http": allowed = ScenarioParser.httpExpectations
             default:
-                throw ScenarioError(.invalidValue, at: reader.location(expectNode), "expect: a \(key) step changes the cluster and has no expectations; check the change with a following lookup: or http: step")
+                let keyNode = map.first { $0.key.scalar?.string == "expect" }?.key ?? expectNode
+                throw ScenarioError(.invalidValue, at: reader.location(keyNode), "expect: a \(key) step changes the cluster and has no expectations; check the change with a following lookup: or http: step")
             }
             expect = try readExpect(expectNode, allowed: allowed, kind: key, reader: reader)
         }
