@@ -104,9 +104,9 @@ public final class ClusterDNSIndex: Sendable {
     /// way are precomputed.
     let canonicalZone: [UInt8]
     /// Lowercased namespace names (label bytes).
-    let namespaces: Set<ArraySlice<UInt8>>
+    let namespaces: Set<WireKey>
     /// Key: lowercased wire of the two labels `<svc>.<ns>` (length octets included).
-    let services: [ArraySlice<UInt8>: ServiceEntry]
+    let services: [WireKey: ServiceEntry]
     /// PTR targets (full names in the primary zone) per address.
     let reverse: [IPAddress: [DNSName]]
     /// Namespaces (lowercase) of the non-terminating pods whose primary IP is the key, for `pods verified`.
@@ -126,11 +126,11 @@ public final class ClusterDNSIndex: Sendable {
         canonicalZone = options.clusterDomain.wire
         let canonicalZone = self.canonicalZone
 
-        var namespaces = Set<ArraySlice<UInt8>>()
-        for namespace in cluster.namespaces { namespaces.insert(ArraySlice(Array(namespace.lowercased().utf8))) }
+        var namespaces = Set<WireKey>()
+        for namespace in cluster.namespaces { namespaces.insert(WireKey(ArraySlice(Array(namespace.lowercased().utf8)))) }
         // an object cannot exist in a namespace that does not: count their namespaces too
-        for service in cluster.services { namespaces.insert(ArraySlice(Array(service.meta.namespace.lowercased().utf8))) }
-        for pod in cluster.pods { namespaces.insert(ArraySlice(Array(pod.meta.namespace.lowercased().utf8))) }
+        for service in cluster.services { namespaces.insert(WireKey(ArraySlice(Array(service.meta.namespace.lowercased().utf8)))) }
+        for pod in cluster.pods { namespaces.insert(WireKey(ArraySlice(Array(pod.meta.namespace.lowercased().utf8)))) }
         self.namespaces = namespaces
 
         // slices grouped by "<svc>/<ns>", keeping cluster order
@@ -170,7 +170,7 @@ public final class ClusterDNSIndex: Sendable {
             return (addresses, ports)
         }
 
-        var services: [ArraySlice<UInt8>: ServiceEntry] = [:]
+        var services: [WireKey: ServiceEntry] = [:]
         services.reserveCapacity(cluster.services.count)
         var reverse: [IPAddress: [DNSName]] = [:]
         reverse.reserveCapacity(cluster.services.count)
@@ -180,7 +180,7 @@ public final class ClusterDNSIndex: Sendable {
             let namespace = service.meta.namespace.lowercased()
             guard let nameLabel = ClusterDNSIndex.label(name), let namespaceLabel = ClusterDNSIndex.label(namespace) else { continue }
             let key = nameLabel + namespaceLabel
-            guard services[ArraySlice(key)] == nil else { continue }
+            guard services[WireKey(ArraySlice(key))] == nil else { continue }
             let kind: Kind
             if service.type == .externalName {
                 let target = service.externalName ?? ""
@@ -210,7 +210,7 @@ public final class ClusterDNSIndex: Sendable {
             let entry = ServiceEntry(
                 name: name, namespace: namespace, kind: kind, ports: ports, prefix: prefix, endpoints: addresses, slicePorts: slicePorts, v4: v4, v6: v6,
                 canonical: try? DNSName(wire: prefix + canonicalZone))
-            services[ArraySlice(key)] = entry
+            services[WireKey(ArraySlice(key))] = entry
             if case .clusterIP(let ips) = kind {
                 for ip in ips where reverse[ip] == nil {
                     // the first Service holding the address wins, exactly one PTR
@@ -235,7 +235,7 @@ public final class ClusterDNSIndex: Sendable {
         }
         for service in cluster.services {
             guard let s = ClusterDNSIndex.label(service.meta.name.lowercased()), let n = ClusterDNSIndex.label(service.meta.namespace.lowercased()),
-                let entry = services[ArraySlice(s + n)]
+                let entry = services[WireKey(ArraySlice(s + n))]
             else { continue }
             for address in entry.endpoints {
                 if let target = address.canonical { addReverse(address.ip, target) }
@@ -243,7 +243,7 @@ public final class ClusterDNSIndex: Sendable {
         }
         for slice in cluster.endpointSlices {
             guard let serviceName = slice.serviceName, let s = ClusterDNSIndex.label(serviceName.lowercased()),
-                let n = ClusterDNSIndex.label(slice.meta.namespace.lowercased()), services[ArraySlice(s + n)] == nil
+                let n = ClusterDNSIndex.label(slice.meta.namespace.lowercased()), services[WireKey(ArraySlice(s + n))] == nil
             else { continue }
             for endpoint in slice.endpoints where endpoint.isReady {
                 for ip in endpoint.addresses {
@@ -335,5 +335,29 @@ extension DNSName {
             i += length + 1
         }
         try self.init(labels: labels)
+    }
+}
+
+/// A dictionary key over wire octets: one FNV-1a pass fed to the hasher as a single word, instead
+/// of one hasher round per octet as `ArraySlice<UInt8>` hashes itself.
+struct WireKey: Hashable, Sendable {
+    let bytes: ArraySlice<UInt8>
+    let fnv: UInt64
+
+    @inline(__always) init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+        }
+        fnv = h
+    }
+
+    static func == (a: WireKey, b: WireKey) -> Bool {
+        a.fnv == b.fnv && a.bytes.count == b.bytes.count && a.bytes.elementsEqual(b.bytes)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(fnv)
     }
 }

@@ -33,7 +33,7 @@ struct NameError: Error {}
 extension ClusterDNSIndex {
     func namespaceExposed(_ request: ClusterDNSRequest, _ k: Int?) -> Bool {
         guard let k else { return false }
-        return namespaces.contains(request.label(k))
+        return namespaces.contains(WireKey(request.label(k)))
     }
 
     static func matchPort(_ rPort: ArraySlice<UInt8>?, _ pName: [UInt8], _ rProto: ArraySlice<UInt8>?, _ pProto: [UInt8]) -> Bool {
@@ -58,8 +58,8 @@ extension ClusterDNSIndex {
     func bareServiceAddresses(_ request: ClusterDNSRequest, v4: Bool) -> Result<[IPAddress], NameError>? {
         let m = request.labels.count
         guard m == 3, request.label(2).elementsEqual(ClusterDNSRequest.svc), !request.isReverseName else { return nil }
-        guard namespaces.contains(request.label(1)) else { return .failure(NameError()) }
-        guard let service = services[request.run(0, 2)] else { return .failure(NameError()) }
+        guard namespaces.contains(WireKey(request.label(1))) else { return .failure(NameError()) }
+        guard let service = services[WireKey(request.run(0, 2))] else { return .failure(NameError()) }
         switch service.kind {
         case .externalName:
             return nil
@@ -82,7 +82,7 @@ extension ClusterDNSIndex {
 
     func findServices(_ request: ClusterDNSRequest, _ r: ParsedRequest) -> Result<[Hit], NameError> {
         guard let s = r.service, let n = r.namespace else { return .success([]) }
-        guard let service = services[request.run(s, n + 1)] else { return .failure(NameError()) }
+        guard let service = services[WireKey(request.run(s, n + 1))] else { return .failure(NameError()) }
         var hits: [Hit] = []
         var found = false
         hits.reserveCapacity(max(service.endpoints.count, service.ports.count))
