@@ -77,7 +77,9 @@ let package = Package(
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "ClusterModel", "DNSWire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "PacketCapture", "DNSWire", nioCore], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FakeClusterTests", dependencies: ["FakeCluster", "ClusterModel", "ClusterDNS", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(
+            name: "FakeClusterTests",
+            dependencies: ["FakeCluster", "ClusterModel", "ClusterDNS", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "ClusterModel", "DNSWire"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Scenario", "ClusterModel"], exclude: ["Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DNSWire", nioCore]),

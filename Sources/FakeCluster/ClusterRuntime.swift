@@ -53,7 +53,11 @@ public final class ClusterRuntime: Sendable {
     /// - Parameters:
     ///   - dnsHandler: answers the DNS queries (normally ClusterDNS); `nil` starts no DNS server.
     ///   - clock: nanoseconds for the logs; injected so that reports can be deterministic.
-    public init(cluster: Cluster, configuration: ClusterRuntimeConfiguration = ClusterRuntimeConfiguration(), dnsHandler: (any DNSQueryHandler)?, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "kubetape.cluster"), clock: @escaping @Sendable () -> Int64 = ClusterRuntime.monotonicNanoseconds) {
+    public init(
+        cluster: Cluster, configuration: ClusterRuntimeConfiguration = ClusterRuntimeConfiguration(), dnsHandler: (any DNSQueryHandler)?,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "kubetape.cluster"),
+        clock: @escaping @Sendable () -> Int64 = ClusterRuntime.monotonicNanoseconds
+    ) {
         self.cluster = cluster
         self.configuration = configuration
         let offset = configuration.privilegedPortOffset ?? (ClusterRuntime.isRoot ? 0 : 10000)
@@ -91,7 +95,8 @@ public final class ClusterRuntime: Sendable {
                     guard let listen = listenAddress(for: ip) else { continue }
                     let ports = Set(pod.containerPorts.filter { $0.transport == .tcp }.map(\.containerPort))
                     for port in (ports.isEmpty ? [80] : ports.sorted()) {
-                        let endpoint = FakePodEndpoint(podName: "\(pod.meta.namespace)/\(pod.meta.name)", podAddress: ip, port: port, body: body(for: pod), log: log, clock: clock)
+                        let endpoint = FakePodEndpoint(
+                            podName: "\(pod.meta.namespace)/\(pod.meta.name)", podAddress: ip, port: port, body: body(for: pod), log: log, clock: clock)
                         try await bindPod(endpoint, on: listen)
                     }
                 }
@@ -161,7 +166,8 @@ public final class ClusterRuntime: Sendable {
                     let connection = log.nextConnectionNumber()
                     log.record(
                         AcceptedConnection(
-                            time: endpoint.clock(), kind: .pod, client: channel.remoteAddress.map(FakePodHTTPHandler.text) ?? "?", destination: endpoint.podAddress,
+                            time: endpoint.clock(), kind: .pod, client: channel.remoteAddress.map(FakePodHTTPHandler.text) ?? "?",
+                            destination: endpoint.podAddress,
                             port: endpoint.port, backend: endpoint.podName, connection: connection))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(FakePodHTTPHandler(endpoint: endpoint, connection: connection))
@@ -188,10 +194,16 @@ public final class ClusterRuntime: Sendable {
                 let backend = chooser.withLockedValue { $0.choose(frontend, client: client, in: table) }
                 guard let backend else {
                     // no ready endpoint (the table changed under us): close at once
-                    log.record(AcceptedConnection(time: clock(), kind: .refused, client: clientText, destination: frontend.address, port: frontend.port, backend: nil, connection: connection))
+                    log.record(
+                        AcceptedConnection(
+                            time: clock(), kind: .refused, client: clientText, destination: frontend.address, port: frontend.port, backend: nil,
+                            connection: connection))
                     return inbound.close()
                 }
-                log.record(AcceptedConnection(time: clock(), kind: .forwarded, client: clientText, destination: frontend.address, port: frontend.port, backend: backend.pod, connection: connection))
+                log.record(
+                    AcceptedConnection(
+                        time: clock(), kind: .forwarded, client: clientText, destination: frontend.address, port: frontend.port, backend: backend.pod,
+                        connection: connection))
                 return dial(inbound.eventLoop, backend.address, backend.port)
                     .flatMapThrowing { outbound in
                         let (a, b) = GlueHandler.matchedPair()

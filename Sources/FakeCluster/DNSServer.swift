@@ -33,7 +33,10 @@ public final class DNSServer: Sendable {
     let logger: Logger
     private let channels: NIOLockedValueBox<(udp: Channel, tcp: Channel)?> = NIOLockedValueBox(nil)
 
-    public init(configuration: DNSServerConfiguration = DNSServerConfiguration(), handler: some DNSQueryHandler, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "kubetape.dns")) {
+    public init(
+        configuration: DNSServerConfiguration = DNSServerConfiguration(), handler: some DNSQueryHandler,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "kubetape.dns")
+    ) {
         self.configuration = configuration
         self.handler = handler
         self.group = group

@@ -45,7 +45,9 @@ public struct ForwardingTable: Hashable, Sendable {
                 var list: [Backend] = []
                 for slice in slices {
                     // kube-proxy matches slice ports to service ports by name
-                    guard let slicePort = slice.ports.first(where: { ($0.name ?? "") == (port.name ?? "") && $0.transport == .tcp }), let targetPort = slicePort.port else {
+                    guard let slicePort = slice.ports.first(where: { ($0.name ?? "") == (port.name ?? "") && $0.transport == .tcp }),
+                        let targetPort = slicePort.port
+                    else {
                         continue
                     }
                     for endpoint in slice.endpoints where endpoint.isReady {
@@ -97,4 +99,3 @@ public struct BackendChooser: Sendable {
         return chosen
     }
 }
-

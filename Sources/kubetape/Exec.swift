@@ -42,13 +42,16 @@ struct Exec: AsyncParsableCommand {
         let options = try cluster.dnsOptions()
         let client = ExecEnvironment.clientPod(in: model, named: from)
         if client.assumed {
-            FileHandleOutput.standardError("note: pod \(client.pod.meta.namespace)/\(client.pod.meta.name) is not in the manifests; assuming it exists with IP \(client.pod.ips[0])")
+            FileHandleOutput.standardError(
+                "note: pod \(client.pod.meta.namespace)/\(client.pod.meta.name) is not in the manifests; assuming it exists with IP \(client.pod.ips[0])")
         }
         let domain = options.clusterDomain.description.trimmingSuffix(".")
         let resolvConf = KubeletDNS(cluster: model, clusterDomain: domain).resolvConf(for: client.pod).resolvConf
         let topology: NetnsTopology
         do {
-            topology = try NetnsTopology.create(for: model, clientPod: client.pod, resolvConf: resolvConf.description, hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
+            topology = try NetnsTopology.create(
+                for: model, clientPod: client.pod, resolvConf: resolvConf.description,
+                hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
         } catch {
             throw BadInput("cannot build the network namespaces: \(error)")
         }
@@ -92,7 +95,8 @@ struct Exec: AsyncParsableCommand {
         if let recorder {
             do {
                 let (written, statistics) = try recorder.stop()
-                FileHandleOutput.standardError("kubetape: \(written) packets written to \(pcap ?? "")" + (statistics.map { " (received \($0.received), dropped \($0.dropped))" } ?? ""))
+                FileHandleOutput.standardError(
+                    "kubetape: \(written) packets written to \(pcap ?? "")" + (statistics.map { " (received \($0.received), dropped \($0.dropped))" } ?? ""))
             } catch {
                 FileHandleOutput.standardError("kubetape: recording to \(pcap ?? "") failed: \(error)")
             }

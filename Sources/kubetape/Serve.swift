@@ -68,14 +68,17 @@ struct Serve: AsyncParsableCommand {
             let client = ExecEnvironment.clientPod(in: model, named: nil)
             let kubelet = KubeletDNS(cluster: model, clusterDomain: options.clusterDomain.description.trimmingSuffix("."))
             do {
-                topology = try NetnsTopology.create(for: model, clientPod: client.pod, resolvConf: kubelet.resolvConf(for: client.pod).resolvConf.description, hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
+                topology = try NetnsTopology.create(
+                    for: model, clientPod: client.pod, resolvConf: kubelet.resolvConf(for: client.pod).resolvConf.description,
+                    hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
             } catch {
                 throw BadInput("cannot build the network namespaces: \(error)")
             }
             configuration.plan = .netns(topology!)
         }
         let plan = LoopbackAddressPlan(cluster: model, block: loopbackBlock)
-        let handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: model, options: options), rewritingAnswersWith: rewriteAnswers ? plan : nil)
+        let handler = ClusterDNSQueryHandler(
+            responder: ClusterDNSResponder(cluster: model, options: options), rewritingAnswersWith: rewriteAnswers ? plan : nil)
         var logger = Logger(label: "kubetape")
         logger.logLevel = .warning
         let runtime = ClusterRuntime(cluster: model, configuration: configuration, dnsHandler: handler, logger: logger)

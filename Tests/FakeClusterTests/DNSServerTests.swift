@@ -15,7 +15,9 @@ struct ZoneHandler: DNSQueryHandler {
 
     func response(to query: DNSMessage, transport: DNSTransport) -> DNSMessage? {
         guard let question = query.question else { return nil }
-        var reply = DNSMessage(header: DNSHeader(id: query.header.id, isResponse: true, authoritative: true, recursionDesired: query.header.recursionDesired), questions: query.questions)
+        var reply = DNSMessage(
+            header: DNSHeader(id: query.header.id, isResponse: true, authoritative: true, recursionDesired: query.header.recursionDesired),
+            questions: query.questions)
         reply.answers = records.filter { $0.name == question.name && $0.type == question.type }
         if let edns = query.edns { reply.edns = EDNS(udpPayloadSize: edns.udpPayloadSize) }
         return reply
@@ -50,7 +52,9 @@ struct ToolMissing: Error, CustomStringConvertible {
     static let big = (1...40).map { "big.kiada.svc.cluster.local. 30 IN A 10.244.3.\($0)" }.joined(separator: "\n")
 
     func withServer<T>(_ body: (Int) async throws -> T) async throws -> T {
-        let server = DNSServer(configuration: DNSServerConfiguration(host: "127.0.0.1", port: 0, tcpIdleTimeout: .milliseconds(500)), handler: try ZoneHandler(Self.headless + "\n" + Self.big))
+        let server = DNSServer(
+            configuration: DNSServerConfiguration(host: "127.0.0.1", port: 0, tcpIdleTimeout: .milliseconds(500)),
+            handler: try ZoneHandler(Self.headless + "\n" + Self.big))
         try await server.start()
         let port = try #require(server.localAddress?.port)
         do {
@@ -65,7 +69,8 @@ struct ToolMissing: Error, CustomStringConvertible {
 
     @Test func digOverUDPSeesEveryRecord() async throws {
         try await withServer { port in
-            let (status, output) = try runTool("dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local", "A"])
+            let (status, output) = try runTool(
+                "dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local", "A"])
             #expect(status == 0)
             #expect(Set(output.split(separator: "\n").map(String.init)) == ["10.244.2.1", "10.244.2.2", "10.244.2.3", "10.244.2.4"])
         }
@@ -73,7 +78,8 @@ struct ToolMissing: Error, CustomStringConvertible {
 
     @Test func digOverTCP() async throws {
         try await withServer { port in
-            let (status, output) = try runTool("dig", ["@127.0.0.1", "-p", "\(port)", "+tcp", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local"])
+            let (status, output) = try runTool(
+                "dig", ["@127.0.0.1", "-p", "\(port)", "+tcp", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local"])
             #expect(status == 0)
             #expect(output.split(separator: "\n").count == 4)
         }
@@ -82,9 +88,11 @@ struct ToolMissing: Error, CustomStringConvertible {
     @Test func truncatedUDPAnswerMakesDigRetryOverTCP() async throws {
         try await withServer { port in
             // 40 A records do not fit 512 octets: without EDNS dig gets TC and retries over TCP
-            let (_, truncated) = try runTool("dig", ["@127.0.0.1", "-p", "\(port)", "+noedns", "+ignore", "+tries=1", "+time=2", "big.kiada.svc.cluster.local"])
+            let (_, truncated) = try runTool(
+                "dig", ["@127.0.0.1", "-p", "\(port)", "+noedns", "+ignore", "+tries=1", "+time=2", "big.kiada.svc.cluster.local"])
             #expect(truncated.contains(" tc"))
-            let (status, retried) = try runTool("dig", ["@127.0.0.1", "-p", "\(port)", "+noedns", "+short", "+tries=1", "+time=2", "big.kiada.svc.cluster.local"])
+            let (status, retried) = try runTool(
+                "dig", ["@127.0.0.1", "-p", "\(port)", "+noedns", "+short", "+tries=1", "+time=2", "big.kiada.svc.cluster.local"])
             #expect(status == 0)
             #expect(retried.split(separator: "\n").count == 40)
         }
@@ -117,7 +125,8 @@ struct ToolMissing: Error, CustomStringConvertible {
                 try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: buffer))
             }
             try await channel.close()
-            let (status, output) = try runTool("dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=2", "+time=2", "quote-headless.kiada.svc.cluster.local"])
+            let (status, output) = try runTool(
+                "dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=2", "+time=2", "quote-headless.kiada.svc.cluster.local"])
             #expect(status == 0)
             #expect(output.split(separator: "\n").count == 4)
         }
@@ -180,7 +189,8 @@ struct ToolMissing: Error, CustomStringConvertible {
                 return try await group.reduce(0, +)
             }
             #expect(answered == 500)
-            let (status, output) = try runTool("dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local"])
+            let (status, output) = try runTool(
+                "dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local"])
             #expect(status == 0 && output.split(separator: "\n").count == 4)
         }
     }

@@ -57,7 +57,9 @@ import Testing
                 return (lines[0], Array(lines.dropFirst()))
             })
         #expect(Set(sections["getent"] ?? []) == Self.podIPs)
-        #expect(Set(sections["srv"] ?? []) == Set(["10-244-2-9", "10-244-2-10", "10-244-2-8", "10-244-1-10"].map { "0 25 80 \($0).quote-headless.kiada.svc.cluster.local." }))
+        #expect(
+            Set(sections["srv"] ?? [])
+                == Set(["10-244-2-9", "10-244-2-10", "10-244-2-8", "10-244-1-10"].map { "0 25 80 \($0).quote-headless.kiada.svc.cluster.local." }))
         #expect(Set(sections["ptr"] ?? []) == ["10-244-2-9.quote.kiada.svc.cluster.local.", "10-244-2-9.quote-headless.kiada.svc.cluster.local."])
         #expect(sections["tcp"] == ["10.96.161.97"])
         #expect(sections["hostname"] == ["dns-test"])
@@ -82,7 +84,8 @@ import Testing
     }
 
     @Test func curlVerboseShowsWhoIsDialled() throws {
-        let result = try exec("curl -sv --max-time 3 http://quote 2>&1 | grep 'Connected to'; curl -sv --max-time 3 http://quote-headless 2>&1 | grep 'Connected to'")
+        let result = try exec(
+            "curl -sv --max-time 3 http://quote 2>&1 | grep 'Connected to'; curl -sv --max-time 3 http://quote-headless 2>&1 | grep 'Connected to'")
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         try #require(lines.count == 2, "\(result.stdout)")
@@ -96,7 +99,9 @@ import Testing
         try #require(getuid() == 0, "needs root")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kubetape-exec-\(getpid()).pcap").path
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try KubetapeBinary.run(["exec", "--manifests", Self.manifests, "--pcap", file, "--", "/bin/sh", "-c", "nslookup quote-headless >/dev/null; curl -s http://quote"])
+        let result = try KubetapeBinary.run([
+            "exec", "--manifests", Self.manifests, "--pcap", file, "--", "/bin/sh", "-c", "nslookup quote-headless >/dev/null; curl -s http://quote",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("packets written to \(file)"))
         let inspect = try KubetapeBinary.run(["inspect", file, "--json"])

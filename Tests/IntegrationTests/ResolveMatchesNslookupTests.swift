@@ -13,7 +13,9 @@ import Testing
         let offline = try KubetapeBinary.run(["resolve", name, "--from", "kiada/dns-test", "--manifests", manifests])
         let real = try KubetapeBinary.run(["exec", "--manifests", manifests, "--from", "kiada/dns-test", "--", "nslookup", name])
         // the walk lines (";; NAME. TYPE: RCODE") are kubetape's own; the rest is nslookup's
-        let offlineTranscript = offline.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix(";; ") || $0.hasPrefix(";; Got") }
+        let offlineTranscript = offline.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter {
+            !$0.hasPrefix(";; ") || $0.hasPrefix(";; Got")
+        }
         let realTranscript = real.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(offlineTranscript.sorted() == realTranscript.sorted(), "offline:\n\(offline.stdout)\nreal nslookup:\n\(real.stdout)")
         #expect(offline.status == real.status, "resolve exits \(offline.status), nslookup \(real.status)")
