@@ -75,12 +75,20 @@ struct ReplaySession {
         let loader = ManifestLoader(options: ManifestLoader.Options(seed: seed))
         do {
             if let inline = scenario.cluster.inline {
-                // line numbers of inline manifests count from the `inline:` value
-                cluster = try loader.load(yaml: inline.yaml, file: "\(scenario.displayPath) (inline manifests at line \(inline.location.line))")
+                // a block scalar's text starts on the line after `inline: |`: pad it with that many
+                // empty lines so that manifest diagnostics carry the scenario file's line numbers
+                let padding = String(repeating: "\n", count: inline.location.line)
+                cluster = try loader.load(yaml: padding + inline.yaml, file: scenario.displayPath)
             } else {
                 cluster = try loader.load(paths: scenario.cluster.manifests)
             }
-        } catch let error as ManifestError {
+        } catch var error as ManifestError {
+            if let inline = scenario.cluster.inline {
+                // the loader saw the block without its indentation
+                for i in error.diagnostics.indices where error.diagnostics[i].location?.file == scenario.displayPath {
+                    error.diagnostics[i].location?.column += inline.indentation
+                }
+            }
             throw ReplayError(error.description)
         }
         var options = ClusterDNSOptions(seed: seed)

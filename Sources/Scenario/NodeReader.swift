@@ -4,6 +4,8 @@ import Yams
 /// Typed reads of Yams nodes with `file:line:column` errors.
 struct NodeReader {
     var file: String
+    /// The whole file, for positions Yams does not report.
+    var text: String
 
     func location(_ node: Node) -> SourceLocation {
         guard let mark = node.mark else { return SourceLocation(file: file, line: 1) }

@@ -48,7 +48,10 @@ public struct ClusterSpec: Hashable, Sendable {
     /// Manifests written inside the scenario.
     public struct InlineManifests: Hashable, Sendable {
         public var yaml: String
+        /// Where the `inline:` value starts (its `|` for a block scalar).
         public var location: SourceLocation
+        /// Columns the block scalar's lines are indented by in the scenario file.
+        public var indentation: Int
     }
 }
 

@@ -21,7 +21,7 @@ public struct ScenarioParser: Sendable {
 
     /// Parses scenario text; manifest paths are resolved against the directory of `file`.
     public func parse(yaml: String, file: String, displayPath: String? = nil) throws -> Scenario {
-        let reader = NodeReader(file: file)
+        let reader = NodeReader(file: file, text: yaml)
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
@@ -75,7 +75,11 @@ public struct ScenarioParser: Sendable {
             }
         }
         if let inline = map["inline"] {
-            spec.inline = ClusterSpec.InlineManifests(yaml: try reader.string(inline, "cluster.inline"), location: reader.location(inline))
+            let location = reader.location(inline)
+            // the block's indentation: leading spaces of its first non-empty line in the file
+            let lines = reader.text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(location.line)
+            let indentation = lines.first { !$0.allSatisfy { $0 == " " } }.map { $0.prefix { $0 == " " }.count } ?? 0
+            spec.inline = ClusterSpec.InlineManifests(yaml: try reader.string(inline, "cluster.inline"), location: location, indentation: inline.scalar?.style == .literal || inline.scalar?.style == .folded ? indentation : 0)
             if !spec.manifests.isEmpty {
                 throw ScenarioError(.invalidValue, at: reader.location(inline), "cluster: expected either manifests: or inline:, not both")
             }

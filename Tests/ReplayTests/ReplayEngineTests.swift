@@ -80,6 +80,14 @@ import Testing
         }
     }
 
+    @Test func inlineManifestErrorCarriesTheScenarioFilesLineAndColumn() async throws {
+        await #expect {
+            _ = try await run(["Tests/ReplayTests/Fixtures/invalid/bad-inline-manifest.yaml"])
+        } throws: { error in
+            "\(error)".hasPrefix("Tests/ReplayTests/Fixtures/invalid/bad-inline-manifest.yaml:9:14: error: status.podIP \"10.0.0.999\"")
+        }
+    }
+
     @Test func junitHasASuitePerScenarioAndACasePerStep() async throws {
         let report = try await run(["scenarios/07-not-ready-pod.yaml", "scenarios/09-search-walk.yaml"])
         let junit = ReportFormat.junit.render(report)
