@@ -61,7 +61,8 @@ public struct StepReport: Hashable, Sendable {
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.index == rhs.index && lhs.name == rhs.name && lhs.kind == rhs.kind && lhs.line == rhs.line && lhs.observations == rhs.observations
-            && lhs.distribution.map(\.pod) == rhs.distribution.map(\.pod) && lhs.distribution.map(\.count) == rhs.distribution.map(\.count) && lhs.checks == rhs.checks
+            && lhs.distribution.map(\.pod) == rhs.distribution.map(\.pod) && lhs.distribution.map(\.count) == rhs.distribution.map(\.count)
+            && lhs.checks == rhs.checks
     }
 
     public func hash(into hasher: inout Hasher) {

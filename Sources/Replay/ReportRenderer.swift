@@ -32,7 +32,10 @@ public enum ReportFormat: String, Sendable, CaseIterable {
         }
         let scenariosFailed = report.scenarios.filter { !$0.passed }.count
         out += "\(report.scenarios.count) scenario\(report.scenarios.count == 1 ? "" : "s"), \(report.stepCount) steps: "
-        out += report.passed ? "all expectations hold\n" : "\(report.failedStepCount) step\(report.failedStepCount == 1 ? "" : "s") failed in \(scenariosFailed) scenario\(scenariosFailed == 1 ? "" : "s")\n"
+        out +=
+            report.passed
+            ? "all expectations hold\n"
+            : "\(report.failedStepCount) step\(report.failedStepCount == 1 ? "" : "s") failed in \(scenariosFailed) scenario\(scenariosFailed == 1 ? "" : "s")\n"
         return out
     }
 

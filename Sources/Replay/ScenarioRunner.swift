@@ -108,7 +108,8 @@ struct ReplaySession {
         handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: cluster, options: options))
         // without client.namespace: the namespace of the manifests' pod of that name, else of the first pod
         let name = scenario.client.name
-        let namespace = scenario.client.namespace ?? cluster.pods.first { $0.meta.name == name }?.meta.namespace ?? cluster.pods.first?.meta.namespace ?? "default"
+        let namespace =
+            scenario.client.namespace ?? cluster.pods.first { $0.meta.name == name }?.meta.namespace ?? cluster.pods.first?.meta.namespace ?? "default"
         clientNamespace = namespace
         clientPod = cluster.pods.first { $0.meta.namespace == namespace && $0.meta.name == name } ?? Pod(meta: ObjectMeta(name: name, namespace: namespace))
         resolver = StubResolver(rawValue: scenario.client.resolver) ?? .glibc
@@ -146,7 +147,9 @@ struct ReplaySession {
         let namespace = reference.namespace ?? clientNamespace
         guard let position = cluster.pods.firstIndex(where: { $0.meta.namespace == namespace && $0.meta.name == reference.name }) else {
             let known = cluster.pods.filter { $0.meta.namespace == namespace }.map(\.meta.name)
-            throw ReplayError("\(scenario.displayPath):\(reference.location.line):\(reference.location.column): no pod \(namespace)/\(reference.name) in the cluster (pods in \(namespace): \(known.joined(separator: ", ")))")
+            throw ReplayError(
+                "\(scenario.displayPath):\(reference.location.line):\(reference.location.column): no pod \(namespace)/\(reference.name) in the cluster (pods in \(namespace): \(known.joined(separator: ", ")))"
+            )
         }
         return position
     }
@@ -212,7 +215,8 @@ struct ReplaySession {
             }
             for exchange in resolution.walk?.exchanges ?? [] {
                 let answers = exchange.reply.answers.map(ReplaySession.answerText)
-                observations.append(prefix + "\(exchange.name) \(exchange.type) \(exchange.rcode)" + (answers.isEmpty ? "" : " " + answers.joined(separator: " ")))
+                observations.append(
+                    prefix + "\(exchange.name) \(exchange.type) \(exchange.rcode)" + (answers.isEmpty ? "" : " " + answers.joined(separator: " ")))
             }
         }
         let expect = step.expect
@@ -227,7 +231,10 @@ struct ReplaySession {
             let wanted = expected.map(ReplaySession.normalized)
             let shape: ([String]) -> [String] = { expect.ordered ? $0 : $0.sorted() }
             let failing = answerLists.first { shape($0) != shape(wanted) }
-            checks.append(Check(expectation: expect.ordered ? "answers (ordered)" : "answers", passed: failing == nil, expected: shape(wanted), actual: shape(failing ?? answerLists.first ?? [])))
+            checks.append(
+                Check(
+                    expectation: expect.ordered ? "answers (ordered)" : "answers", passed: failing == nil, expected: shape(wanted),
+                    actual: shape(failing ?? answerLists.first ?? [])))
         }
         if let count = expect.count {
             let actual = ReplaySession.distinct(answerLists.map { String($0.count) })
@@ -281,14 +288,17 @@ struct ReplaySession {
         } else {
             let resolution = resolve(request.host, type: .a)
             for exchange in resolution.walk?.exchanges ?? [] {
-                observations.append("dns \(exchange.name) \(exchange.type) \(exchange.rcode)" + (exchange.reply.answers.isEmpty ? "" : " " + exchange.reply.answers.map(ReplaySession.answerText).joined(separator: " ")))
+                observations.append(
+                    "dns \(exchange.name) \(exchange.type) \(exchange.rcode)"
+                        + (exchange.reply.answers.isEmpty ? "" : " " + exchange.reply.answers.map(ReplaySession.answerText).joined(separator: " ")))
             }
             let first = resolution.final?.answers.lazy.compactMap { record -> IPAddress? in
                 if case .a(let v4) = record.data { return .v4(v4) }
                 return nil
             }.first
             guard let first else {
-                result.failure = "could not resolve host \(request.host)" + (resolution.final.map { " (\($0.rcode))" } ?? resolution.error.map { " (\($0))" } ?? "")
+                result.failure =
+                    "could not resolve host \(request.host)" + (resolution.final.map { " (\($0.rcode))" } ?? resolution.error.map { " (\($0))" } ?? "")
                 return (result, observations)
             }
             address = first
@@ -343,18 +353,25 @@ struct ReplaySession {
                 let wanted = connectsTo == .podIPs ? "pod IP" : "service IP"
                 let expected = addresses.map { "\($0) \(wanted)" }
                 let actual = addresses.map { "\($0) \(classify($0))" }
-                checks.append(Check(expectation: "connectsTo", passed: !addresses.isEmpty && expected == actual, expected: expected.isEmpty ? ["a connection to a \(wanted)"] : expected, actual: actual))
+                checks.append(
+                    Check(
+                        expectation: "connectsTo", passed: !addresses.isEmpty && expected == actual,
+                        expected: expected.isEmpty ? ["a connection to a \(wanted)"] : expected, actual: actual))
             case .addresses(let list):
                 let expected = ReplaySession.distinct(list.compactMap { IPAddress($0)?.description }).sorted()
                 let actual = addresses.map(\.description)
-                checks.append(Check(expectation: "connectsTo", passed: !actual.isEmpty && actual.allSatisfy(expected.contains), expected: expected, actual: actual))
+                checks.append(
+                    Check(expectation: "connectsTo", passed: !actual.isEmpty && actual.allSatisfy(expected.contains), expected: expected, actual: actual))
             }
         }
         if let servedBy = expect.servedBy {
             let pods = counts.keys.sorted()
             switch servedBy {
             case .atLeast(let n):
-                checks.append(Check(expectation: "servedBy", passed: pods.count >= n, expected: ["at least \(n) distinct pod\(n == 1 ? "" : "s")"], actual: ["\(pods.count) distinct pod\(pods.count == 1 ? "" : "s"): \(pods.joined(separator: ", "))"]))
+                checks.append(
+                    Check(
+                        expectation: "servedBy", passed: pods.count >= n, expected: ["at least \(n) distinct pod\(n == 1 ? "" : "s")"],
+                        actual: ["\(pods.count) distinct pod\(pods.count == 1 ? "" : "s"): \(pods.joined(separator: ", "))"]))
             case .exactly(let list):
                 let expected = ReplaySession.distinct(list.map { $0.contains("/") ? $0 : "\(clientNamespace)/\($0)" }).sorted()
                 checks.append(Check(expectation: "servedBy", passed: pods == expected, expected: expected, actual: pods))
@@ -383,7 +400,8 @@ struct ReplaySession {
             let actualLine = shown.map(ReplaySession.escaped) ?? "no response"
             checks.append(Check(expectation: "body", passed: failing == nil, expected: [expectedLine], actual: [actualLine]))
         }
-        return StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, distribution: distribution, checks: checks)
+        return StepReport(
+            index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, distribution: distribution, checks: checks)
     }
 
     static func escaped(_ text: String) -> String {

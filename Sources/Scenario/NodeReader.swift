@@ -35,7 +35,9 @@ struct NodeReader {
                 throw ScenarioError(.invalidValue, at: location(key), "\(what): expected a plain key")
             }
             if !keys.contains(text) {
-                throw ScenarioError(.unknownKey, at: location(key), "\(what): unknown key '\(text)'\(NodeReader.suggestion(text, keys)); expected one of \(keys.joined(separator: ", "))")
+                throw ScenarioError(
+                    .unknownKey, at: location(key),
+                    "\(what): unknown key '\(text)'\(NodeReader.suggestion(text, keys)); expected one of \(keys.joined(separator: ", "))")
             }
         }
         return map
@@ -69,7 +71,9 @@ struct NodeReader {
     func oneOf(_ node: Node, _ what: String, _ choices: [String]) throws -> String {
         let text = try string(node, what)
         guard choices.contains(text) else {
-            throw ScenarioError(.invalidValue, at: location(node), "\(what): expected one of \(choices.joined(separator: ", ")), found '\(text)'\(NodeReader.suggestion(text, choices))")
+            throw ScenarioError(
+                .invalidValue, at: location(node),
+                "\(what): expected one of \(choices.joined(separator: ", ")), found '\(text)'\(NodeReader.suggestion(text, choices))")
         }
         return text
     }

@@ -25,7 +25,8 @@ public struct ScenarioParser: Sendable {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
-                throw ScenarioError(.missingKey, at: SourceLocation(file: file, line: 1), "expected a mapping with cluster: and steps:, found an empty document")
+                throw ScenarioError(
+                    .missingKey, at: SourceLocation(file: file, line: 1), "expected a mapping with cluster: and steps:, found an empty document")
             }
             root = node
         } catch let error as ScenarioError {
@@ -69,7 +70,8 @@ public struct ScenarioParser: Sendable {
             for item in try reader.stringList(manifests, "cluster.manifests") {
                 let resolved = item.text.hasPrefix("/") ? item.text : directory + item.text
                 guard ScenarioParser.exists(resolved) else {
-                    throw ScenarioError(.unknownReference, at: item.location, "cluster.manifests: no file or directory '\(item.text)' (resolved to \(resolved))")
+                    throw ScenarioError(
+                        .unknownReference, at: item.location, "cluster.manifests: no file or directory '\(item.text)' (resolved to \(resolved))")
                 }
                 spec.manifests.append(resolved)
             }
@@ -79,13 +81,16 @@ public struct ScenarioParser: Sendable {
             // the block's indentation: leading spaces of its first non-empty line in the file
             let lines = reader.text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(location.line)
             let indentation = lines.first { !$0.allSatisfy { $0 == " " } }.map { $0.prefix { $0 == " " }.count } ?? 0
-            spec.inline = ClusterSpec.InlineManifests(yaml: try reader.string(inline, "cluster.inline"), location: location, indentation: inline.scalar?.style == .literal || inline.scalar?.style == .folded ? indentation : 0)
+            spec.inline = ClusterSpec.InlineManifests(
+                yaml: try reader.string(inline, "cluster.inline"), location: location,
+                indentation: inline.scalar?.style == .literal || inline.scalar?.style == .folded ? indentation : 0)
             if !spec.manifests.isEmpty {
                 throw ScenarioError(.invalidValue, at: reader.location(inline), "cluster: expected either manifests: or inline:, not both")
             }
         }
         if spec.manifests.isEmpty && spec.inline == nil {
-            throw ScenarioError(.missingKey, at: reader.location(node), "cluster: expected manifests: (paths relative to the scenario file) or inline: (manifest YAML)")
+            throw ScenarioError(
+                .missingKey, at: reader.location(node), "cluster: expected manifests: (paths relative to the scenario file) or inline: (manifest YAML)")
         }
         if let ttl = map["ttl"] {
             let value = try reader.int(ttl, "cluster.ttl", range: 0...3600)
@@ -116,7 +121,8 @@ public struct ScenarioParser: Sendable {
         let actions = ScenarioParser.actionKeys.filter { map[$0] != nil }
         guard actions.count == 1, let key = actions.first, let actionNode = map[key] else {
             let found = actions.isEmpty ? "none" : actions.joined(separator: ", ")
-            throw ScenarioError(.invalidValue, at: reader.location(node), "step \(number): expected exactly one of lookup:, http:, setReady:, deletePod: (found \(found))")
+            throw ScenarioError(
+                .invalidValue, at: reader.location(node), "step \(number): expected exactly one of lookup:, http:, setReady:, deletePod: (found \(found))")
         }
         let action: Step.Action
         let summary: String
@@ -132,7 +138,8 @@ public struct ScenarioParser: Sendable {
                 if let t = m["type"] {
                     let text = try reader.string(t, "lookup.type")
                     guard let type = DNSType(mnemonic: text) else {
-                        throw ScenarioError(.invalidValue, at: reader.location(t), "lookup.type: expected a DNS type (A, AAAA, SRV, PTR, TXT…), found '\(text)'")
+                        throw ScenarioError(
+                            .invalidValue, at: reader.location(t), "lookup.type: expected a DNS type (A, AAAA, SRV, PTR, TXT…), found '\(text)'")
                     }
                     lookup.type = type
                 }
@@ -182,7 +189,9 @@ public struct ScenarioParser: Sendable {
             case "http": allowed = ScenarioParser.httpExpectations
             default:
                 let keyNode = map.first { $0.key.scalar?.string == "expect" }?.key ?? expectNode
-                throw ScenarioError(.invalidValue, at: reader.location(keyNode), "expect: a \(key) step changes the cluster and has no expectations; check the change with a following lookup: or http: step")
+                throw ScenarioError(
+                    .invalidValue, at: reader.location(keyNode),
+                    "expect: a \(key) step changes the cluster and has no expectations; check the change with a following lookup: or http: step")
             }
             expect = try readExpect(expectNode, allowed: allowed, kind: key, reader: reader)
         }
@@ -194,14 +203,18 @@ public struct ScenarioParser: Sendable {
         let map = try reader.mapping(node, "expect", keys: all)
         for (keyNode, _) in map {
             if let k = keyNode.scalar?.string, !allowed.contains(k) {
-                throw ScenarioError(.invalidValue, at: reader.location(keyNode), "expect.\(k): applies to \(ScenarioParser.lookupExpectations.contains(k) ? "lookup" : "http") steps, not to a \(kind) step; expected one of \(allowed.joined(separator: ", "))")
+                throw ScenarioError(
+                    .invalidValue, at: reader.location(keyNode),
+                    "expect.\(k): applies to \(ScenarioParser.lookupExpectations.contains(k) ? "lookup" : "http") steps, not to a \(kind) step; expected one of \(allowed.joined(separator: ", "))"
+                )
             }
         }
         var e = Expectations()
         if let n = map["rcode"] {
             let text = try reader.string(n, "expect.rcode")
             guard let code = DNSRCode(mnemonic: text) else {
-                throw ScenarioError(.invalidValue, at: reader.location(n), "expect.rcode: expected an rcode (NOERROR, NXDOMAIN, SERVFAIL, REFUSED…), found '\(text)'")
+                throw ScenarioError(
+                    .invalidValue, at: reader.location(n), "expect.rcode: expected an rcode (NOERROR, NXDOMAIN, SERVFAIL, REFUSED…), found '\(text)'")
             }
             e.rcode = code
         }
@@ -216,7 +229,10 @@ public struct ScenarioParser: Sendable {
                 case "pod-ips": e.connectsTo = .podIPs
                 case "service-ip": e.connectsTo = .serviceIP
                 default:
-                    throw ScenarioError(.invalidValue, at: reader.location(n), "expect.connectsTo: expected pod-ips, service-ip or a list of addresses, found '\(scalar.string)'\(NodeReader.suggestion(scalar.string, ["pod-ips", "service-ip"]))")
+                    throw ScenarioError(
+                        .invalidValue, at: reader.location(n),
+                        "expect.connectsTo: expected pod-ips, service-ip or a list of addresses, found '\(scalar.string)'\(NodeReader.suggestion(scalar.string, ["pod-ips", "service-ip"]))"
+                    )
                 }
             } else {
                 let items = try reader.stringList(n, "expect.connectsTo")
@@ -231,7 +247,9 @@ public struct ScenarioParser: Sendable {
                 e.servedBy = .exactly(try reader.stringList(n, "expect.servedBy").map(\.text))
             } else {
                 let m = try reader.mapping(n, "expect.servedBy", keys: ["atLeast"])
-                guard let a = m["atLeast"] else { throw ScenarioError(.missingKey, at: reader.location(n), "expect.servedBy: expected atLeast: N or a list of pods") }
+                guard let a = m["atLeast"] else {
+                    throw ScenarioError(.missingKey, at: reader.location(n), "expect.servedBy: expected atLeast: N or a list of pods")
+                }
                 e.servedBy = .atLeast(try reader.int(a, "expect.servedBy.atLeast", range: 1...100_000))
             }
         }

@@ -16,7 +16,9 @@ import Testing
             try first.write(toFile: goldenPath, atomically: true, encoding: .utf8)
         }
         let golden = try String(contentsOfFile: goldenPath, encoding: .utf8)
-        #expect(Array(first.utf8) == Array(golden.utf8), "report differs from \(goldenPath); run with KUBETAPE_RECORD_GOLDEN=1 to re-record after checking the change")
+        #expect(
+            Array(first.utf8) == Array(golden.utf8),
+            "report differs from \(goldenPath); run with KUBETAPE_RECORD_GOLDEN=1 to re-record after checking the change")
         #expect(golden.contains("\"schemaVersion\": 1"))
         #expect(!golden.contains("127."), "loopback addresses leaked into the report")
     }
@@ -55,7 +57,10 @@ import Testing
             "nonexistent-is-nxdomain.yaml", "searchQueries",
             ["--- expected", "+++ actual", " nonexistent.kiada.svc.cluster.local.", "+nonexistent.svc.cluster.local.", " nonexistent.cluster.local."]
         ),
-        ("not-ready-still-serves.yaml", "servedBy", ["--- expected", "+++ actual", " kiada/quote-001", " kiada/quote-002", " kiada/quote-003", "-kiada/quote-canary"]),
+        (
+            "not-ready-still-serves.yaml", "servedBy",
+            ["--- expected", "+++ actual", " kiada/quote-001", " kiada/quote-002", " kiada/quote-003", "-kiada/quote-canary"]
+        ),
     ])
     func wrongScenarioFailsWithDiff(file: String, expectation: String, diff: [String]) async throws {
         let report = try await run(["Tests/ReplayTests/Fixtures/wrong/" + file])

@@ -62,7 +62,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (["run", "Tests/ReplayTests/Fixtures/invalid/unknown-key.yaml"], "Tests/ReplayTests/Fixtures/invalid/unknown-key.yaml:6:7: expect: unknown key 'anwsers' (did you mean 'answers'?)"),
+        (
+            ["run", "Tests/ReplayTests/Fixtures/invalid/unknown-key.yaml"],
+            "Tests/ReplayTests/Fixtures/invalid/unknown-key.yaml:6:7: expect: unknown key 'anwsers' (did you mean 'answers'?)"
+        ),
         (["run", "Tests/ReplayTests/Fixtures/invalid/unknown-pod.yaml"], "Tests/ReplayTests/Fixtures/invalid/unknown-pod.yaml:4:16: no pod kiada/quote-999"),
         (["run", "no/such/file.yaml"], "no/such/file.yaml:1:1: no such file or directory"),
         (["run", "scenarios", "--format", "yaml"], "yaml"),

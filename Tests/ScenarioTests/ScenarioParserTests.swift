@@ -121,22 +121,43 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         // unknown top-level key with a did-you-mean
         ("cluster:\n  manifests: clusters/kiada\nstep:\n  - lookup: quote\n", 3, 1, "unknown key 'step' (did you mean 'steps'?)"),
         // unknown expectation key
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    expect:\n      answer: [1.2.3.4]\n", 6, 7, "unknown key 'answer' (did you mean 'answers'?)"),
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      connectTo: pod-ips\n", 6, 7, "(did you mean 'connectsTo'?)"),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    expect:\n      answer: [1.2.3.4]\n", 6, 7,
+            "unknown key 'answer' (did you mean 'answers'?)"
+        ),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      connectTo: pod-ips\n", 6, 7,
+            "(did you mean 'connectsTo'?)"
+        ),
         // a lookup expectation on an http step
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      answers: [1.2.3.4]\n", 6, 7, "expect.answers: applies to lookup steps, not to a http step"),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      answers: [1.2.3.4]\n", 6, 7,
+            "expect.answers: applies to lookup steps, not to a http step"
+        ),
         // bad values
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: {name: quote, type: QQQ}\n", 4, 33, "lookup.type: expected a DNS type"),
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup:\n      name: quote\n      repeat: many\n", 6, 15, "lookup.repeat: expected an integer in 1...1000"),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup:\n      name: quote\n      repeat: many\n", 6, 15,
+            "lookup.repeat: expected an integer in 1...1000"
+        ),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    expect:\n      rcode: NOPE\n", 6, 14, "expect.rcode: expected an rcode"),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: ftp://quote\n", 4, 11, "http.url: expected http://HOST[:PORT][/PATH]"),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      connectsTo: pod-ip\n", 6, 19, "(did you mean 'pod-ips'?)"),
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      body: {regex: \"(\"}\n", 6, 21, "expect.body.regex: not a valid regular expression"),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      body: {regex: \"(\"}\n", 6, 21,
+            "expect.body.regex: not a valid regular expression"
+        ),
         ("cluster:\n  manifests: clusters/kiada\n  ttl: 4000\nsteps:\n  - lookup: quote\n", 3, 8, "cluster.ttl: expected an integer in 0...3600, found 4000"),
         // structure
         ("cluster:\n  manifests: clusters/nowhere\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: no file or directory 'clusters/nowhere'"),
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    http: http://quote\n", 4, 5, "expected exactly one of lookup:, http:, setReady:, deletePod: (found lookup, http)"),
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - deletePod: quote-001\n    expect:\n      count: 1\n", 5, 5, "a deletePod step changes the cluster and has no expectations"),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    http: http://quote\n", 4, 5,
+            "expected exactly one of lookup:, http:, setReady:, deletePod: (found lookup, http)"
+        ),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - deletePod: quote-001\n    expect:\n      count: 1\n", 5, 5,
+            "a deletePod step changes the cluster and has no expectations"
+        ),
         ("cluster:\n  manifests: clusters/kiada\nsteps: []\n", 3, 8, "steps: expected a non-empty list of steps"),
         ("steps:\n  - lookup: quote\n", 1, 1, "expected a cluster: key"),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: [quote\n", 5, 1, "invalid YAML"),
@@ -156,7 +177,9 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
 
     @Test func urlsParseAsCurlWould() {
         #expect(ScenarioParser.parseURL("http://quote") == Step.HTTPFetch(url: "http://quote", host: "quote", port: 80, path: "/"))
-        #expect(ScenarioParser.parseURL("http://10.96.161.97:8080/a/b") == Step.HTTPFetch(url: "http://10.96.161.97:8080/a/b", host: "10.96.161.97", port: 8080, path: "/a/b"))
+        #expect(
+            ScenarioParser.parseURL("http://10.96.161.97:8080/a/b")
+                == Step.HTTPFetch(url: "http://10.96.161.97:8080/a/b", host: "10.96.161.97", port: 8080, path: "/a/b"))
         #expect(ScenarioParser.parseURL("https://quote") == nil)
         #expect(ScenarioParser.parseURL("http://quote:0") == nil)
         #expect(ScenarioParser.parseURL("http://:80") == nil)
