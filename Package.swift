@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "Scenario", "ClusterModel", "ClusterDNS", "FakeCluster", "DNSWire", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

@@ -2,7 +2,13 @@ import ClusterDNS
 import ClusterModel
 import DNSWire
 import FakeCluster
+import Logging
+import NIOCore
 import Scenario
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Settings of a replay run.
 public struct ReplayOptions: Sendable {
@@ -10,6 +16,12 @@ public struct ReplayOptions: Sendable {
     public var seed: UInt64?
     /// Loopback plan block: pods in 127.<block>.0.0/16, services in 127.<block+1>.0.0/16.
     public var loopbackBlock: UInt8 = 31
+    /// The fake cluster's logger; warnings and above by default, so a run prints only its report.
+    public var logger: Logger = {
+        var logger = Logger(label: "kubetape.replay")
+        logger.logLevel = .warning
+        return logger
+    }()
 
     public init() {}
 }
@@ -38,9 +50,10 @@ public struct ScenarioRunner: Sendable {
     /// Runs one scenario in its own fake cluster.
     public func run(_ scenario: Scenario) async throws -> ScenarioReport {
         let seed = options.seed ?? scenario.cluster.seed ?? ScenarioRunner.defaultSeed
-        var session = try ReplaySession(scenario: scenario, seed: seed, loopbackBlock: options.loopbackBlock)
+        var session = try ReplaySession(scenario: scenario, seed: seed, loopbackBlock: options.loopbackBlock, logger: options.logger)
         var steps: [StepReport] = []
         do {
+            try await session.start()
             for (offset, step) in scenario.steps.enumerated() {
                 steps.append(try await session.run(step, index: offset + 1))
             }
@@ -59,6 +72,7 @@ struct ReplaySession {
     let scenario: Scenario
     let seed: UInt64
     let loopbackBlock: UInt8
+    let logger: Logger
     var cluster: Cluster
     let dnsOptions: ClusterDNSOptions
     let handler: ClusterDNSQueryHandler
@@ -68,7 +82,8 @@ struct ReplaySession {
     var runtime: ClusterRuntime?
     var nextQueryID: UInt16 = 1
 
-    init(scenario: Scenario, seed: UInt64, loopbackBlock: UInt8) throws {
+    init(scenario: Scenario, seed: UInt64, loopbackBlock: UInt8, logger: Logger) throws {
+        self.logger = logger
         self.scenario = scenario
         self.seed = seed
         self.loopbackBlock = loopbackBlock
@@ -160,6 +175,7 @@ struct ReplaySession {
         cluster.deriveEndpointSlices()
         handler.replace(with: ClusterDNSResponder(cluster: cluster, options: dnsOptions))
         await shutdown()
+        try await start()
         return StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: [what], checks: [])
     }
 
@@ -171,14 +187,27 @@ struct ReplaySession {
         var final: DNSMessage? { walk?.exchanges.last?.reply }
     }
 
-    mutating func resolve(_ name: String, type: DNSType) -> Resolution {
-        let handler = self.handler
+    /// Resolves through the client's search walk, each query sent to the fake cluster's DNS server.
+    mutating func resolve(_ name: String, type: DNSType, transport: DNSClient.Transport = .udp) -> Resolution {
+        guard let address = runtime?.dnsAddress, let host = address.ipAddress, let server = IPv4Address(host), let port = address.port else {
+            return Resolution(error: "the fake cluster's DNS server is not running")
+        }
+        var transportError: String?
         do {
             let walk = try SearchWalk.walk(name, types: [type], resolvConf: resolvConf, resolver: resolver, firstID: nextQueryID) { query in
-                handler.response(to: query, transport: .udp) ?? DNSMessage.query(id: query.header.id, name: .root, type: type)
+                do {
+                    return try DNSClient.exchange(query, server: server, port: UInt16(port), transport: transport)
+                } catch {
+                    // the stub resolver sees a failed query as SERVFAIL (TRY_AGAIN); the report says why
+                    transportError = transportError ?? "\(error)"
+                    var reply = query
+                    reply.header.isResponse = true
+                    reply.rcode = .servFail
+                    return reply
+                }
             }
             nextQueryID &+= UInt16(truncatingIfNeeded: walk.exchanges.count)
-            return Resolution(walk: walk)
+            return Resolution(walk: walk, error: transportError)
         } catch {
             return Resolution(error: "\(error)")
         }
@@ -206,12 +235,11 @@ struct ReplaySession {
         var observations: [String] = []
         var resolutions: [Resolution] = []
         for repeatIndex in 1...lookup.repeatCount {
-            let resolution = resolve(lookup.name, type: lookup.type)
+            let resolution = resolve(lookup.name, type: lookup.type, transport: lookup.transport == "tcp" ? .tcp : .udp)
             resolutions.append(resolution)
             let prefix = lookup.repeatCount > 1 ? "[\(repeatIndex)] " : ""
             if let error = resolution.error {
                 observations.append(prefix + "error: \(error)")
-                continue
             }
             for exchange in resolution.walk?.exchanges ?? [] {
                 let answers = exchange.reply.answers.map(ReplaySession.answerText)
@@ -263,20 +291,33 @@ struct ReplaySession {
         var failure: String?
     }
 
-    mutating func startedRuntime() async throws -> ClusterRuntime {
-        if let runtime { return runtime }
-        var configuration = ClusterRuntimeConfiguration()
-        configuration.seed = seed
-        configuration.dns.port = 0
-        configuration.loopbackBlock = loopbackBlock
-        let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: nil)
-        do {
-            try await runtime.start()
-        } catch {
-            throw ReplayError("\(scenario.displayPath): the fake cluster could not start in loopback block \(loopbackBlock): \(error)")
+    /// Starts the fake cluster for the current state of `cluster`: DNS server (answers from
+    /// `handler`), fake pods and forwarders.
+    mutating func start() async throws {
+        // the report holds no loopback address, so a block taken by another run (EADDRINUSE)
+        // is skipped for the next free pair of blocks without changing the outcome
+        var lastError: (any Error)?
+        for attempt in 0..<8 {
+            let block = UInt8((Int(loopbackBlock) - 1 + 2 * attempt) % 252 + 1)
+            var configuration = ClusterRuntimeConfiguration()
+            configuration.seed = seed
+            configuration.dns.host = "127.0.0.1"
+            configuration.dns.port = 0
+            configuration.loopbackBlock = block
+            let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: handler, logger: logger)
+            do {
+                try await runtime.start()
+                self.runtime = runtime
+                return
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                lastError = error
+                continue
+            } catch {
+                lastError = error
+                break
+            }
         }
-        self.runtime = runtime
-        return runtime
+        throw ReplayError("\(scenario.displayPath): the fake cluster could not start in loopback block \(loopbackBlock) or the next ones: \(lastError.map { "\($0)" } ?? "?")")
     }
 
     mutating func fetch(_ request: Step.HTTPFetch) async throws -> (Fetch, [String]) {
@@ -304,7 +345,7 @@ struct ReplaySession {
             address = first
         }
         result.address = address
-        let runtime = try await startedRuntime()
+        guard let runtime else { throw ReplayError("\(scenario.displayPath): the fake cluster is not running") }
         guard let loopback = runtime.addressPlan.loopback(for: address) else {
             result.failure = "\(address) is outside the fake cluster (not contacted)"
             return (result, observations)

@@ -115,6 +115,8 @@ public struct Step: Hashable, Sendable {
         public var name: String
         public var type: DNSType = .a
         public var repeatCount: Int = 1
+        /// `transport: udp` (default; TCP after a truncated reply, as glibc) or `tcp`.
+        public var transport: String = "udp"
         public init(name: String) { self.name = name }
     }
 

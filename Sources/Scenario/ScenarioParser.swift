@@ -132,7 +132,7 @@ public struct ScenarioParser: Sendable {
             if let scalar = actionNode.scalar {
                 lookup = Step.Lookup(name: scalar.string)
             } else {
-                let m = try reader.mapping(actionNode, "lookup", keys: ["name", "type", "repeat"])
+                let m = try reader.mapping(actionNode, "lookup", keys: ["name", "type", "repeat", "transport"])
                 guard let n = m["name"] else { throw ScenarioError(.missingKey, at: reader.location(actionNode), "lookup: expected a name: key") }
                 lookup = Step.Lookup(name: try reader.string(n, "lookup.name"))
                 if let t = m["type"] {
@@ -144,6 +144,7 @@ public struct ScenarioParser: Sendable {
                     lookup.type = type
                 }
                 if let r = m["repeat"] { lookup.repeatCount = try reader.int(r, "lookup.repeat", range: 1...1000) }
+                if let t = m["transport"] { lookup.transport = try reader.oneOf(t, "lookup.transport", ["udp", "tcp"]) }
             }
             guard !lookup.name.isEmpty, (try? DNSName(lookup.name.hasSuffix(".") ? lookup.name : lookup.name + ".")) != nil else {
                 throw ScenarioError(.invalidValue, at: reader.location(actionNode), "lookup: expected a DNS name, found '\(lookup.name)'")

@@ -45,7 +45,7 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
                   rotates: true
                   searchQueries: [a.b.]
               - name: srv
-                lookup: {name: _http._tcp.quote, type: SRV, repeat: 3}
+                lookup: {name: _http._tcp.quote, type: SRV, repeat: 3, transport: tcp}
               - http: {url: "http://quote:8080/x?y", repeat: 5}
                 expect:
                   connectsTo: [10.96.161.97]
@@ -85,7 +85,8 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
             Issue.record("step 2 is not a lookup")
             return
         }
-        #expect(srv.type == .srv && srv.repeatCount == 3)
+        #expect(srv.type == .srv && srv.repeatCount == 3 && srv.transport == "tcp")
+        #expect(lookup.transport == "udp")
         #expect(scenario.steps[1].name == "srv")
         guard case .http(let fetch) = scenario.steps[2].action else {
             Issue.record("step 3 is not http")
