@@ -70,25 +70,27 @@ extension ResourceRecord: CustomStringConvertible {
     }
 }
 
-/// BIND's default master-file style puts the TTL at column 24, class 32, type 40 and RDATA 48,
-/// using tabs, and falls back to one space when a field overruns its column.
+/// BIND's column layout for dig's sections (lib/dns/masterdump.c): TTL at column 24, class 32,
+/// type 40, RDATA 48, tabs 8 wide. Each field is indented to its column, or at least one place
+/// past the previous field: whole tabs while they fit, then spaces, as BIND's `indent()` does.
+/// A question line skips the TTL column and its leading ';' is not counted.
 enum DigColumns {
-    static let stops = [24, 32, 40, 48]
+    static let recordStops = [24, 32, 40, 48]
+    static let questionStops = [32, 40]
 
-    static func line(_ fields: [String]) -> String {
+    static func line(_ fields: [String], stops: [Int] = recordStops, firstColumn: Int? = nil) -> String {
         var out = fields[0]
-        var column = fields[0].count
+        var column = firstColumn ?? fields[0].count
         for (index, field) in fields.dropFirst().enumerated() {
             let stop = stops[min(index, stops.count - 1)]
-            if column >= stop {
-                out += " "
-                column += 1
-            } else {
-                while column < stop {
-                    out += "\t"
-                    column = (column / 8 + 1) * 8
-                }
+            let target = max(stop, column + 1)
+            let tabs = target / 8 - column / 8
+            if tabs > 0 {
+                out += String(repeating: "\t", count: tabs)
+                column = (target / 8) * 8
             }
+            out += String(repeating: " ", count: target - column)
+            column = target
             out += field
             column += field.count
         }
@@ -99,7 +101,8 @@ enum DigColumns {
 extension DNSQuestion: CustomStringConvertible {
     /// `;name. CLASS TYPE` as dig prints the question section.
     public var description: String {
-        DigColumns.line([";" + name.description, "", qClass.description, type.description])
+        let owner = name.description
+        return DigColumns.line([";" + owner, qClass.description, type.description], stops: DigColumns.questionStops, firstColumn: owner.count)
     }
 }
 
