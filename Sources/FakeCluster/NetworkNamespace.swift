@@ -124,38 +124,28 @@ enum IPCommand {
 enum RawSocket {
     /// A bound (and, for TCP, listening) IPv4 socket.
     static func bound(address: String, port: UInt16, tcp: Bool) throws -> CInt {
-        let fd = socket(AF_INET, tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw NetnsError("socket(): \(String(cString: strerror(errno)))") }
-        var one: CInt = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
-            close(fd)
-            throw NetnsError("not an IPv4 address: \(address)")
+        try open(address: address, port: port, type: tcp ? SOCK_STREAM : SOCK_DGRAM, operation: "bind") { fd, socketAddress, length in
+            var one: CInt = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
+            guard bind(fd, socketAddress, length) == 0 else { return false }
+            return !tcp || listen(fd, 512) == 0
         }
-        let status = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard status == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw NetnsError("bind \(address):\(port): \(reason)")
-        }
-        if tcp {
-            guard listen(fd, 512) == 0 else {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                throw NetnsError("listen \(address):\(port): \(reason)")
-            }
-        }
-        return fd
     }
 
     /// A TCP socket connected to `address:port` (blocking connect; the peer is local to the namespace).
     static func connected(address: String, port: UInt16) throws -> CInt {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try open(address: address, port: port, type: SOCK_STREAM, operation: "connect") { fd, socketAddress, length in
+            connect(fd, socketAddress, length) == 0
+        }
+    }
+
+    /// Creates a socket, runs `operation` on it with `address:port`, and returns it, or closes it
+    /// and throws with errno's reason when any step fails.
+    private static func open(
+        address: String, port: UInt16, type: __socket_type, operation name: String,
+        _ operation: (CInt, UnsafePointer<sockaddr>, socklen_t) -> Bool
+    ) throws -> CInt {
+        let fd = socket(AF_INET, Int32(type.rawValue), 0)
         guard fd >= 0 else { throw NetnsError("socket(): \(String(cString: strerror(errno)))") }
         var sin = sockaddr_in()
         sin.sin_family = sa_family_t(AF_INET)
@@ -164,13 +154,13 @@ enum RawSocket {
             close(fd)
             throw NetnsError("not an IPv4 address: \(address)")
         }
-        let status = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let succeeded = withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { operation(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard status == 0 else {
+        guard succeeded else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw NetnsError("connect \(address):\(port): \(reason)")
+            throw NetnsError("\(name) \(address):\(port): \(reason)")
         }
         return fd
     }
