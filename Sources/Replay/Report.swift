@@ -37,7 +37,7 @@ public struct StepReport: Hashable, Sendable {
     /// 1-based.
     public var index: Int
     public var name: String
-    /// lookup, http, setReady, deletePod.
+    /// lookup, http, setReady, deletePod, deleteService.
     public var kind: String
     /// `file:line:column` of the step in the scenario (relative to the displayed path).
     public var line: Int

@@ -155,6 +155,18 @@ struct ReplaySession {
             let position = try podIndex(reference)
             let pod = cluster.pods.remove(at: position)
             return try await changed(step, index: index, "\(pod.meta.namespace)/\(pod.meta.name) deleted")
+        case .deleteService(let reference):
+            let namespace = reference.namespace ?? clientNamespace
+            guard let position = cluster.services.firstIndex(where: { $0.meta.namespace == namespace && $0.meta.name == reference.name }) else {
+                let known = cluster.services.filter { $0.meta.namespace == namespace }.map(\.meta.name)
+                throw ReplayError(
+                    "\(scenario.displayPath):\(reference.location.line):\(reference.location.column): no service \(namespace)/\(reference.name) in the cluster (services in \(namespace): \(known.joined(separator: ", ")))"
+                )
+            }
+            cluster.services.remove(at: position)
+            // its slices go with it: the controller's are garbage-collected, mirrored ones deleted
+            cluster.endpointSlices.removeAll { $0.meta.namespace == namespace && $0.serviceName == reference.name }
+            return try await changed(step, index: index, "service \(namespace)/\(reference.name) deleted")
         }
     }
 
@@ -274,6 +286,33 @@ struct ReplaySession {
             let actual = orders > 1
             checks.append(Check(expectation: "rotates", passed: actual == rotates, expected: ["rotates: \(rotates)"], actual: ["rotates: \(actual)"]))
         }
+        let finals = resolutions.map { $0.final?.answers ?? [] }
+        if let ttl = expect.ttl {
+            let actual = ReplaySession.distinct(finals.flatMap { $0.map { String($0.ttl) } })
+            checks.append(Check(expectation: "ttl", passed: actual == [String(ttl)], expected: [String(ttl)], actual: actual))
+        }
+        if let cname = expect.cname {
+            let expected = cname.map(ReplaySession.absolute)
+            let targets = finals.map { records in
+                records.compactMap { record -> String? in
+                    if case .cname(let target) = record.data { return target.description.lowercased() }
+                    return nil
+                }
+            }
+            let failing = targets.first { $0 != expected }
+            checks.append(Check(expectation: "cname", passed: failing == nil, expected: expected, actual: failing ?? targets.first ?? []))
+        }
+        if let srv = expect.srv {
+            let expected = srv.map(ReplaySession.absolute).sorted()
+            let targets = finals.map { records in
+                records.compactMap { record -> String? in
+                    if case .srv(let value) = record.data { return value.target.description.lowercased() }
+                    return nil
+                }.sorted()
+            }
+            let failing = targets.first { $0 != expected }
+            checks.append(Check(expectation: "srv", passed: failing == nil, expected: expected, actual: failing ?? targets.first ?? []))
+        }
         if let searchQueries = expect.searchQueries {
             let expected = searchQueries.map(ReplaySession.absolute)
             let actual = (resolutions.first?.walk?.exchanges ?? []).filter { $0.rcode == .nxDomain }.map { $0.name.description.lowercased() }
@@ -317,7 +356,9 @@ struct ReplaySession {
                 break
             }
         }
-        throw ReplayError("\(scenario.displayPath): the fake cluster could not start in loopback block \(loopbackBlock) or the next ones: \(lastError.map { "\($0)" } ?? "?")")
+        throw ReplayError(
+            "\(scenario.displayPath): the fake cluster could not start in loopback block \(loopbackBlock) or the next ones: \(lastError.map { "\($0)" } ?? "?")"
+        )
     }
 
     mutating func fetch(_ request: Step.HTTPFetch) async throws -> (Fetch, [String]) {

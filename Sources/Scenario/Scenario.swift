@@ -107,6 +107,8 @@ public struct Step: Hashable, Sendable {
         case http(HTTPFetch)
         case setReady(pod: PodReference, ready: Bool)
         case deletePod(PodReference)
+        /// `deleteService:` NAME or NAMESPACE/NAME (the reference's type is shared with pods).
+        case deleteService(PodReference)
     }
 
     /// `lookup:`: a name resolved as a program in the client pod would (search list, ndots), or
@@ -142,6 +144,7 @@ public struct Step: Hashable, Sendable {
         case .http: return "http"
         case .setReady: return "setReady"
         case .deletePod: return "deletePod"
+        case .deleteService: return "deleteService"
         }
     }
 }
@@ -160,6 +163,12 @@ public struct Expectations: Hashable, Sendable {
     public var rotates: Bool?
     /// `searchQueries:` the names of the walk answered NXDOMAIN, in order.
     public var searchQueries: [String]?
+    /// `ttl:` of every answer record.
+    public var ttl: UInt32?
+    /// `cname:` the CNAME targets in the answer, in order.
+    public var cname: [String]?
+    /// `srv:` the SRV targets in the answer, as a set.
+    public var srv: [String]?
     /// `connectsTo:`.
     public var connectsTo: ConnectsTo?
     /// `servedBy:`.

@@ -112,8 +112,8 @@ public struct ScenarioParser: Sendable {
 
     // MARK: steps
 
-    static let actionKeys = ["lookup", "http", "setReady", "deletePod"]
-    static let lookupExpectations = ["rcode", "answers", "ordered", "count", "rotates", "searchQueries"]
+    static let actionKeys = ["lookup", "http", "setReady", "deletePod", "deleteService"]
+    static let lookupExpectations = ["rcode", "answers", "ordered", "count", "rotates", "searchQueries", "ttl", "cname", "srv"]
     static let httpExpectations = ["connectsTo", "servedBy", "status", "body"]
 
     func readStep(_ node: Node, number: Int, reader: NodeReader) throws -> Step {
@@ -122,7 +122,8 @@ public struct ScenarioParser: Sendable {
         guard actions.count == 1, let key = actions.first, let actionNode = map[key] else {
             let found = actions.isEmpty ? "none" : actions.joined(separator: ", ")
             throw ScenarioError(
-                .invalidValue, at: reader.location(node), "step \(number): expected exactly one of lookup:, http:, setReady:, deletePod: (found \(found))")
+                .invalidValue, at: reader.location(node),
+                "step \(number): expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService: (found \(found))")
         }
         let action: Step.Action
         let summary: String
@@ -176,6 +177,10 @@ public struct ScenarioParser: Sendable {
             let ready = try reader.bool(r, "setReady.ready")
             action = .setReady(pod: pod, ready: ready)
             summary = "setReady \(pod) \(ready)"
+        case "deleteService":
+            let service = PodReference(parsing: try reader.string(actionNode, "deleteService"), at: reader.location(actionNode))
+            action = .deleteService(service)
+            summary = "deleteService \(service)"
         default:
             let pod = PodReference(parsing: try reader.string(actionNode, "deletePod"), at: reader.location(actionNode))
             action = .deletePod(pod)
@@ -224,6 +229,9 @@ public struct ScenarioParser: Sendable {
         if let n = map["count"] { e.count = try reader.int(n, "expect.count", range: 0...100_000) }
         if let n = map["rotates"] { e.rotates = try reader.bool(n, "expect.rotates") }
         if let n = map["searchQueries"] { e.searchQueries = try reader.stringList(n, "expect.searchQueries").map(\.text) }
+        if let n = map["ttl"] { e.ttl = UInt32(try reader.int(n, "expect.ttl", range: 0...2_147_483_647)) }
+        if let n = map["cname"] { e.cname = try reader.stringList(n, "expect.cname").map(\.text) }
+        if let n = map["srv"] { e.srv = try reader.stringList(n, "expect.srv").map(\.text) }
         if let n = map["connectsTo"] {
             if let scalar = n.scalar {
                 switch scalar.string {

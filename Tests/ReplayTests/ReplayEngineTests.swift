@@ -51,6 +51,7 @@ import Testing
     /// Deliberately wrong scenarios fail with the expected diff lines.
     @Test(arguments: [
         ("headless-answers.yaml", "answers", ["--- expected", "+++ actual", " 10.244.1.10", " 10.244.2.10", " 10.244.2.8", "-10.244.2.99", "+10.244.2.9"]),
+        ("headless-answers.yaml", "ttl", ["--- expected", "+++ actual", "-30", "+5"]),
         ("cluster-ip-connects-to-pods.yaml", "connectsTo", ["--- expected", "+++ actual", "-10.96.161.97 pod IP", "+10.96.161.97 service IP"]),
         ("nonexistent-is-nxdomain.yaml", "rcode", ["--- expected", "+++ actual", "-NXDOMAIN", "+REFUSED"]),
         (

@@ -44,6 +44,9 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
                   count: 4
                   rotates: true
                   searchQueries: [a.b.]
+                  ttl: 30
+                  cname: [x.y.]
+                  srv: [a.quote.kiada.svc.cluster.local.]
               - name: srv
                 lookup: {name: _http._tcp.quote, type: SRV, repeat: 3, transport: tcp}
               - http: {url: "http://quote:8080/x?y", repeat: 5}
@@ -59,6 +62,7 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
                   body: "hello"
               - setReady: {pod: kiada/quote-canary, ready: false}
               - deletePod: quote-003
+              - deleteService: kiada/quote
             """
         let scenario = try ScenarioParser().parse(yaml: yaml, file: scenarioPath, displayPath: "scenarios/test.yaml")
         #expect(scenario.name == "all steps")
@@ -71,7 +75,7 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         #expect(scenario.cluster.zones == ["cluster.local", "in-addr.arpa"])
         #expect(scenario.client.namespace == "kiada")
         #expect(scenario.client.resolver == "musl")
-        #expect(scenario.steps.count == 6)
+        #expect(scenario.steps.count == 7)
         guard case .lookup(let lookup) = scenario.steps[0].action else {
             Issue.record("step 1 is not a lookup")
             return
@@ -105,6 +109,13 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         }
         #expect(pod.namespace == "kiada" && pod.name == "quote-canary" && !ready)
         #expect(deleted.namespace == nil && deleted.name == "quote-003")
+        #expect(e.ttl == 30 && e.cname == ["x.y."] && e.srv == ["a.quote.kiada.svc.cluster.local."])
+        guard case .deleteService(let service) = scenario.steps[6].action else {
+            Issue.record("step 7 is not deleteService")
+            return
+        }
+        #expect(service.namespace == "kiada" && service.name == "quote")
+        #expect(scenario.steps[6].kind == "deleteService")
     }
 
     @Test func everyShippedScenarioParses() throws {
@@ -153,7 +164,7 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         ("cluster:\n  manifests: clusters/nowhere\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: no file or directory 'clusters/nowhere'"),
         (
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    http: http://quote\n", 4, 5,
-            "expected exactly one of lookup:, http:, setReady:, deletePod: (found lookup, http)"
+            "expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService: (found lookup, http)"
         ),
         (
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - deletePod: quote-001\n    expect:\n      count: 1\n", 5, 5,
