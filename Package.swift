@@ -82,7 +82,7 @@ let package = Package(
             name: "FakeClusterTests",
             dependencies: ["FakeCluster", "ClusterModel", "ClusterDNS", "DNSWire", nioCore, .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "ClusterModel", "DNSWire"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Scenario", "ClusterModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Scenario", "ClusterModel", "ClusterDNS", "FakeCluster", "DNSWire"], exclude: ["Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DNSWire", nioCore]),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,9 @@ public struct ReplayOptions: Sendable {
     public var seed: UInt64?
     /// Loopback plan block: pods in 127.<block>.0.0/16, services in 127.<block+1>.0.0/16.
     public var loopbackBlock: UInt8 = 31
+    /// Sends every DNS query of the steps to this server instead of the fake cluster's own
+    /// (`kubetape run --dns`); loopback only. HTTP still goes to the fake cluster.
+    public var dnsServer: DNSServerAddress?
     /// The fake cluster's logger; warnings and above by default, so a run prints only its report.
     public var logger: Logger = {
         var logger = Logger(label: "kubetape.replay")
@@ -24,6 +27,29 @@ public struct ReplayOptions: Sendable {
     }()
 
     public init() {}
+}
+
+/// A DNS server on loopback: address and port.
+public struct DNSServerAddress: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPv4Address
+    public var port: UInt16
+
+    /// `nil` unless `address` is in 127.0.0.0/8 (kubetape never sends to other addresses).
+    public init?(address: IPv4Address, port: UInt16) {
+        guard address.octets[0] == 127, port != 0 else { return nil }
+        self.address = address
+        self.port = port
+    }
+
+    /// Parses `ADDRESS:PORT`.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let address = IPv4Address(text[..<colon]), let port = UInt16(text[text.index(after: colon)...]) else {
+            return nil
+        }
+        self.init(address: address, port: port)
+    }
+
+    public var description: String { "\(address):\(port)" }
 }
 
 /// Runs scenarios, one fresh fake cluster each, and returns reports. Expectations that do not hold
@@ -50,7 +76,8 @@ public struct ScenarioRunner: Sendable {
     /// Runs one scenario in its own fake cluster.
     public func run(_ scenario: Scenario) async throws -> ScenarioReport {
         let seed = options.seed ?? scenario.cluster.seed ?? ScenarioRunner.defaultSeed
-        var session = try ReplaySession(scenario: scenario, seed: seed, loopbackBlock: options.loopbackBlock, logger: options.logger)
+        var session = try ReplaySession(
+            scenario: scenario, seed: seed, loopbackBlock: options.loopbackBlock, logger: options.logger, dnsServer: options.dnsServer)
         var steps: [StepReport] = []
         do {
             try await session.start()
@@ -73,6 +100,8 @@ struct ReplaySession {
     let seed: UInt64
     let loopbackBlock: UInt8
     let logger: Logger
+    /// `--dns`: the server the queries go to instead of the fake cluster's.
+    let dnsServer: DNSServerAddress?
     var cluster: Cluster
     let dnsOptions: ClusterDNSOptions
     let handler: ClusterDNSQueryHandler
@@ -82,8 +111,9 @@ struct ReplaySession {
     var runtime: ClusterRuntime?
     var nextQueryID: UInt16 = 1
 
-    init(scenario: Scenario, seed: UInt64, loopbackBlock: UInt8, logger: Logger) throws {
+    init(scenario: Scenario, seed: UInt64, loopbackBlock: UInt8, logger: Logger, dnsServer: DNSServerAddress?) throws {
         self.logger = logger
+        self.dnsServer = dnsServer
         self.scenario = scenario
         self.seed = seed
         self.loopbackBlock = loopbackBlock
@@ -201,8 +231,17 @@ struct ReplaySession {
 
     /// Resolves through the client's search walk, each query sent to the fake cluster's DNS server.
     mutating func resolve(_ name: String, type: DNSType, transport: DNSClient.Transport = .udp) -> Resolution {
-        guard let address = runtime?.dnsAddress, let host = address.ipAddress, let server = IPv4Address(host), let port = address.port else {
-            return Resolution(error: "the fake cluster's DNS server is not running")
+        let server: IPv4Address
+        let port: Int
+        if let dnsServer {
+            server = dnsServer.address
+            port = Int(dnsServer.port)
+        } else {
+            guard let address = runtime?.dnsAddress, let host = address.ipAddress, let ip = IPv4Address(host), let p = address.port else {
+                return Resolution(error: "the fake cluster's DNS server is not running")
+            }
+            server = ip
+            port = p
         }
         var transportError: String?
         do {

@@ -6,7 +6,8 @@ import Scenario
     import Glibc
 #endif
 
-/// `kubetape run`: runs scenarios in the embedded fake cluster and reports what held.
+/// `kubetape run`: runs scenarios in the embedded fake cluster (or their DNS steps against another
+/// server on loopback) and reports what held.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run scenarios against the embedded fake cluster and report which expectations hold.",
@@ -34,7 +35,13 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Loopback block of the fake cluster: pods in 127.B.0.0/16, services in 127.(B+1).0.0/16.")
     var loopbackBlock: UInt8 = 31
 
+    @Option(help: "Send the steps' DNS queries to this server (ADDRESS:PORT, loopback only) instead of the fake cluster's own.")
+    var dns: String?
+
     func validate() throws {
+        if let dns, DNSServerAddress(parsing: dns) == nil {
+            throw ValidationError("--dns takes ADDRESS:PORT with an IPv4 address in 127.0.0.0/8 (kubetape sends only to loopback), not '\(dns)'")
+        }
         guard !paths.isEmpty else { throw ValidationError("give at least one scenario file or directory") }
         guard loopbackBlock >= 1 && loopbackBlock <= 253 else { throw ValidationError("--loopback-block must be 1...253") }
     }
@@ -52,6 +59,7 @@ struct Run: AsyncParsableCommand {
         var options = ReplayOptions()
         options.seed = seed
         options.loopbackBlock = loopbackBlock
+        options.dnsServer = dns.flatMap { DNSServerAddress(parsing: $0) }
         let report: Report
         do {
             report = try await ScenarioRunner(options: options).run(scenarios)

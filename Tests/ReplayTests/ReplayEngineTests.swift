@@ -1,3 +1,7 @@
+import ClusterDNS
+import ClusterModel
+import DNSWire
+import FakeCluster
 import Foundation
 import Testing
 
@@ -76,6 +80,42 @@ import Testing
         #expect(junit.contains("<failure message=\""))
         #expect(junit.contains("\(expectation) does not hold"))
         #expect(junit.contains(ReportFormat.xml(diff.joined(separator: "\n"))))
+    }
+
+    /// `--dns`: the lookups go to another server. The kiada lessons hold against a DNS-only fake
+    /// cluster with the same manifests and fail against one serving a different cluster.
+    @Test func dnsStepsAgainstAnotherServer() async throws {
+        func server(_ cluster: Cluster) async throws -> (ClusterRuntime, DNSServerAddress) {
+            var configuration = ClusterRuntimeConfiguration()
+            configuration.dnsOnly = true
+            configuration.dns.host = "127.0.0.1"
+            configuration.dns.port = 0
+            let handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: cluster))
+            let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: handler)
+            try await runtime.start()
+            let address = try #require(runtime.dnsAddress)
+            let dns = try #require(DNSServerAddress(parsing: "127.0.0.1:\(address.port ?? 0)"))
+            return (runtime, dns)
+        }
+        let kiada = try ManifestLoader().load(paths: [repositoryRoot + "/scenarios/clusters/kiada"])
+        let other = try ManifestLoader().load(yaml: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kiada\n", file: "other.yaml")
+        let (same, sameAddress) = try await server(kiada)
+        let (different, differentAddress) = try await server(other)
+        var options = ReplayOptions()
+        options.loopbackBlock = 41
+        options.dnsServer = sameAddress
+        let lessons = try scenarios(["scenarios/01-headless-a-records.yaml", "scenarios/09-search-walk.yaml"])
+        let held = try await ScenarioRunner(options: options).run(lessons)
+        #expect(held.passed)
+        options.dnsServer = differentAddress
+        let failed = try await ScenarioRunner(options: options).run(lessons)
+        await same.shutdown()
+        await different.shutdown()
+        #expect(!failed.passed)
+        let check = try #require(failed.scenarios[0].steps[0].checks.first { $0.expectation == "rcode" })
+        // every search candidate is NXDOMAIN there; the walk ends with the bare name, refused
+        #expect(check.actual == ["REFUSED"])
+        #expect(DNSServerAddress(parsing: "10.96.0.10:53") == nil, "a non-loopback server must be refused")
     }
 
     @Test func unknownPodIsBadInputWithLocation() async throws {

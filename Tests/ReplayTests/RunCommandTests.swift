@@ -70,6 +70,7 @@ import Testing
         (["run", "no/such/file.yaml"], "no/such/file.yaml:1:1: no such file or directory"),
         (["run", "scenarios", "--format", "yaml"], "yaml"),
         (["run"], "Missing expected argument"),
+        (["run", "scenarios", "--dns", "10.96.0.10:53"], "--dns takes ADDRESS:PORT with an IPv4 address in 127.0.0.0/8"),
     ])
     func badInputExitsTwo(arguments: [String], message: String) throws {
         let result = try RunCommandTests.kubetape(arguments)
