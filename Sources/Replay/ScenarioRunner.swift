@@ -498,6 +498,16 @@ struct ReplaySession {
                 checks.append(Check(expectation: "servedBy", passed: pods == expected, expected: expected, actual: pods))
             }
         }
+        if let bounds = expect.distribution {
+            // one line per pod, equal on both sides when the count is within the bounds
+            let full = bounds.map { (pod: $0.pod.contains("/") ? $0.pod : "\(clientNamespace)/\($0.pod)", min: $0.min, max: $0.max) }.sorted { $0.pod < $1.pod }
+            let expected = full.map { "\($0.pod) served \($0.min)...\($0.max)" }
+            let actual = full.map { bound -> String in
+                let count = counts[bound.pod] ?? 0
+                return (bound.min...bound.max).contains(count) ? "\(bound.pod) served \(bound.min)...\(bound.max)" : "\(bound.pod) served \(count)"
+            }
+            checks.append(Check(expectation: "distribution", passed: expected == actual, expected: expected, actual: actual))
+        }
         if let status = expect.status {
             let actual = ReplaySession.distinct(fetches.map { $0.response.map { String($0.status) } ?? "no response: \($0.failure ?? "?")" })
             checks.append(Check(expectation: "status", passed: actual == [String(status)], expected: [String(status)], actual: actual))

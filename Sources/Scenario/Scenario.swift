@@ -173,6 +173,8 @@ public struct Expectations: Hashable, Sendable {
     public var connectsTo: ConnectsTo?
     /// `servedBy:`.
     public var servedBy: ServedBy?
+    /// `distribution:` per pod, bounds on how many of the repeats it served.
+    public var distribution: [PodBounds]?
     /// HTTP `status:`.
     public var status: Int?
     /// HTTP `body:`.
@@ -193,6 +195,19 @@ public struct Expectations: Hashable, Sendable {
     public enum ServedBy: Hashable, Sendable {
         case atLeast(Int)
         case exactly([String])
+    }
+
+    /// `POD: {min: N, max: M}` in `distribution:`.
+    public struct PodBounds: Hashable, Sendable {
+        /// NAME (client's namespace) or NAMESPACE/NAME.
+        public var pod: String
+        public var min: Int
+        public var max: Int
+        public init(pod: String, min: Int, max: Int) {
+            self.pod = pod
+            self.min = min
+            self.max = max
+        }
     }
 
     /// A body, literal or as a regular expression that must match the whole body.

@@ -114,7 +114,7 @@ public struct ScenarioParser: Sendable {
 
     static let actionKeys = ["lookup", "http", "setReady", "deletePod", "deleteService"]
     static let lookupExpectations = ["rcode", "answers", "ordered", "count", "rotates", "searchQueries", "ttl", "cname", "srv"]
-    static let httpExpectations = ["connectsTo", "servedBy", "status", "body"]
+    static let httpExpectations = ["connectsTo", "servedBy", "distribution", "status", "body"]
 
     func readStep(_ node: Node, number: Int, reader: NodeReader) throws -> Step {
         let map = try reader.mapping(node, "step \(number)", keys: ["name"] + ScenarioParser.actionKeys + ["expect"])
@@ -261,6 +261,26 @@ public struct ScenarioParser: Sendable {
                 }
                 e.servedBy = .atLeast(try reader.int(a, "expect.servedBy.atLeast", range: 1...100_000))
             }
+        }
+        if let n = map["distribution"] {
+            guard let pods = n.mapping, !pods.isEmpty else {
+                throw ScenarioError(.invalidValue, at: reader.location(n), "expect.distribution: expected a mapping of pod names to {min: N, max: M}")
+            }
+            var bounds: [Expectations.PodBounds] = []
+            for (key, value) in pods {
+                let pod = try reader.string(key, "expect.distribution key")
+                let m = try reader.mapping(value, "expect.distribution.\(pod)", keys: ["min", "max"])
+                guard m["min"] != nil || m["max"] != nil else {
+                    throw ScenarioError(.missingKey, at: reader.location(value), "expect.distribution.\(pod): expected min:, max: or both")
+                }
+                let low = try m["min"].map { try reader.int($0, "expect.distribution.\(pod).min", range: 0...100_000) } ?? 0
+                let high = try m["max"].map { try reader.int($0, "expect.distribution.\(pod).max", range: 0...100_000) } ?? 100_000
+                guard low <= high else {
+                    throw ScenarioError(.invalidValue, at: reader.location(value), "expect.distribution.\(pod): min \(low) is above max \(high)")
+                }
+                bounds.append(Expectations.PodBounds(pod: pod, min: low, max: high))
+            }
+            e.distribution = bounds
         }
         if let n = map["status"] { e.status = try reader.int(n, "expect.status", range: 100...599) }
         if let n = map["body"] {

@@ -53,6 +53,7 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
                 expect:
                   connectsTo: [10.96.161.97]
                   servedBy: {atLeast: 2}
+                  distribution: {quote-001: {min: 1, max: 4}, kiada/quote-002: {max: 3}}
                   status: 200
                   body: {regex: "This .*"}
               - http: http://quote-headless
@@ -99,6 +100,7 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         #expect(fetch.host == "quote" && fetch.port == 8080 && fetch.path == "/x?y" && fetch.repeatCount == 5)
         #expect(scenario.steps[2].expect.connectsTo == .addresses(["10.96.161.97"]))
         #expect(scenario.steps[2].expect.servedBy == .atLeast(2))
+        #expect(scenario.steps[2].expect.distribution == [.init(pod: "quote-001", min: 1, max: 4), .init(pod: "kiada/quote-002", min: 0, max: 3)])
         #expect(scenario.steps[2].expect.body == .regex("This .*"))
         #expect(scenario.steps[3].expect.connectsTo == .podIPs)
         #expect(scenario.steps[3].expect.servedBy == .exactly(["quote-001", "kiada/quote-002"]))
@@ -158,6 +160,14 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         (
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      body: {regex: \"(\"}\n", 6, 21,
             "expect.body.regex: not a valid regular expression"
+        ),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      distribution:\n        quote-001: {min: 5, max: 2}\n", 7,
+            20, "expect.distribution.quote-001: min 5 is above max 2"
+        ),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      distribution:\n        quote-001: {mni: 5}\n", 7, 21,
+            "unknown key 'mni' (did you mean 'min'?)"
         ),
         ("cluster:\n  manifests: clusters/kiada\n  ttl: 4000\nsteps:\n  - lookup: quote\n", 3, 8, "cluster.ttl: expected an integer in 0...3600, found 4000"),
         // structure
