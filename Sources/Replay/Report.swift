@@ -21,6 +21,8 @@ public struct ScenarioReport: Hashable, Sendable {
     public var file: String
     public var seed: UInt64
     public var steps: [StepReport]
+    /// `namespace/name` of the client pod (Markdown diagrams; not in the JSON form).
+    public var client: String = "client"
 
     public init(name: String, file: String, seed: UInt64, steps: [StepReport]) {
         self.name = name
@@ -46,6 +48,9 @@ public struct StepReport: Hashable, Sendable {
     /// Pods that served HTTP requests with their counts, sorted by pod (http steps).
     public var distribution: [(pod: String, count: Int)]
     public var checks: [Check]
+    /// The step's DNS and HTTP exchanges, for sequence diagrams (not part of the JSON form,
+    /// which has them as `observations`).
+    public var exchanges: [Exchange] = []
 
     public init(index: Int, name: String, kind: String, line: Int, observations: [String], distribution: [(pod: String, count: Int)] = [], checks: [Check]) {
         self.index = index
@@ -70,6 +75,21 @@ public struct StepReport: Hashable, Sendable {
         hasher.combine(name)
         hasher.combine(observations)
         hasher.combine(checks)
+    }
+}
+
+/// One exchange of a step, in cluster terms (no loopback addresses, no ports of the client).
+public enum Exchange: Hashable, Sendable {
+    /// A query (`NAME. TYPE`) and its reply (`RCODE rdata…`), in repeat `repeat`.
+    case dns(repeat: Int, question: String, reply: String)
+    /// An HTTP request to `destination` (`ADDRESS:PORT`), through the service at that address when
+    /// `viaService`, served by `pod`, with its `outcome` (status or failure).
+    case http(repeat: Int, request: String, destination: String, viaService: Bool, pod: String?, outcome: String)
+
+    public var repeatNumber: Int {
+        switch self {
+        case .dns(let r, _, _), .http(let r, _, _, _, _, _): return r
+        }
     }
 }
 

@@ -89,9 +89,9 @@ public enum ReportFormat: String, Sendable, CaseIterable {
                     })
             ),
         ])
-        var out = ""
-        value.write(into: &out, indent: 0)
-        return out + "\n"
+        var text = ""
+        value.write(into: &text, indent: 0)
+        return text + "\n"
     }
 
     // MARK: JUnit
@@ -164,6 +164,9 @@ public enum ReportFormat: String, Sendable, CaseIterable {
                     for line in check.diff { out += "  \(line)\n" }
                     out += "  ```\n\n"
                 }
+                if !step.exchanges.isEmpty {
+                    out += mermaid(step, client: scenario.client)
+                }
                 if !step.distribution.isEmpty {
                     let total = step.distribution.reduce(0) { $0 + $1.count }
                     out += "\n  | pod | requests | share |\n  | --- | --- | --- |\n"
@@ -175,6 +178,63 @@ public enum ReportFormat: String, Sendable, CaseIterable {
             }
         }
         return out
+    }
+
+    /// Repeats drawn in a step's sequence diagram.
+    static let diagramRepeats = 3
+
+    /// A Mermaid sequence diagram of the step's first repeats.
+    static func mermaid(_ step: StepReport, client: String) -> String {
+        let shown = step.exchanges.filter { $0.repeatNumber <= diagramRepeats }
+        var participants: [(id: String, label: String)] = [("C", client)]
+        func participant(_ label: String, prefix: String) -> String {
+            if let existing = participants.first(where: { $0.label == label && $0.id.hasPrefix(prefix) }) { return existing.id }
+            let id = "\(prefix)\(participants.filter { $0.id.hasPrefix(prefix) }.count + 1)"
+            participants.append((id, label))
+            return id
+        }
+        var lines: [String] = []
+        var lastRepeat = 0
+        for exchange in shown {
+            if exchange.repeatNumber != lastRepeat, step.exchanges.contains(where: { $0.repeatNumber > 1 }) {
+                lines.append("Note over C: repeat \(exchange.repeatNumber)")
+                lastRepeat = exchange.repeatNumber
+            }
+            switch exchange {
+            case .dns(_, let question, let reply):
+                let dns = participant("cluster DNS", prefix: "D")
+                lines.append("C->>\(dns): \(mermaidText(question))")
+                lines.append("\(dns)-->>C: \(mermaidText(reply))")
+            case .http(_, let request, let destination, let viaService, let pod, let outcome):
+                if viaService {
+                    let service = participant("service \(destination)", prefix: "S")
+                    lines.append("C->>\(service): \(mermaidText(request)) to \(destination)")
+                    if let pod {
+                        let target = participant(pod, prefix: "P")
+                        lines.append("\(service)->>\(target): forwarded")
+                        lines.append("\(target)-->>C: \(mermaidText(outcome))")
+                    } else {
+                        lines.append("\(service)-->>C: \(mermaidText(outcome))")
+                    }
+                } else {
+                    let target = participant(pod ?? destination, prefix: "P")
+                    lines.append("C->>\(target): \(mermaidText(request)) to \(destination)")
+                    lines.append("\(target)-->>C: \(mermaidText(outcome))")
+                }
+            }
+        }
+        let total = step.exchanges.map(\.repeatNumber).max() ?? 0
+        var out = "\n  ```mermaid\n  sequenceDiagram\n"
+        for p in participants { out += "    participant \(p.id) as \(mermaidText(p.label))\n" }
+        for line in lines { out += "    \(line)\n" }
+        out += "  ```\n"
+        if total > diagramRepeats { out += "\n  (repeats 1–\(diagramRepeats) of \(total) drawn)\n" }
+        return out + "\n"
+    }
+
+    /// Mermaid message text: no semicolons, hashes or line breaks.
+    static func mermaidText(_ text: String) -> String {
+        String(text.map { $0 == ";" ? "," : ($0 == "#" ? " " : ($0 == "\n" ? " " : $0)) })
     }
 
     static func cell(_ text: String) -> String {

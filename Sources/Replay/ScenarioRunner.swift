@@ -89,7 +89,9 @@ public struct ScenarioRunner: Sendable {
             throw error
         }
         await session.shutdown()
-        return ScenarioReport(name: scenario.name, file: scenario.displayPath, seed: seed, steps: steps)
+        var report = ScenarioReport(name: scenario.name, file: scenario.displayPath, seed: seed, steps: steps)
+        report.client = "\(session.clientNamespace)/\(session.clientPod.meta.name)"
+        return report
     }
 }
 
@@ -264,6 +266,11 @@ struct ReplaySession {
         }
     }
 
+    static func dnsExchange(_ exchange: SearchWalk.Exchange, repeatNumber: Int) -> Exchange {
+        let answers = exchange.reply.answers.map(ReplaySession.answerText)
+        return .dns(repeat: repeatNumber, question: "\(exchange.name) \(exchange.type)", reply: ([exchange.rcode.description] + answers).joined(separator: " "))
+    }
+
     static func answerText(_ record: ResourceRecord) -> String {
         record.data.presentation.lowercased()
     }
@@ -357,7 +364,13 @@ struct ReplaySession {
             let actual = (resolutions.first?.walk?.exchanges ?? []).filter { $0.rcode == .nxDomain }.map { $0.name.description.lowercased() }
             checks.append(Check(expectation: "searchQueries", passed: actual == expected, expected: expected, actual: actual))
         }
-        return StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, checks: checks)
+        var report = StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, checks: checks)
+        for (offset, resolution) in resolutions.enumerated() {
+            for exchange in resolution.walk?.exchanges ?? [] {
+                report.exchanges.append(ReplaySession.dnsExchange(exchange, repeatNumber: offset + 1))
+            }
+        }
+        return report
     }
 
     // MARK: http
@@ -367,6 +380,7 @@ struct ReplaySession {
         var pod: String?
         var response: HTTPFetcher.Response?
         var failure: String?
+        var dns: [SearchWalk.Exchange] = []
     }
 
     /// Starts the fake cluster for the current state of `cluster`: DNS server (answers from
@@ -408,6 +422,7 @@ struct ReplaySession {
             address = literal
         } else {
             let resolution = resolve(request.host, type: .a)
+            result.dns = resolution.walk?.exchanges ?? []
             for exchange in resolution.walk?.exchanges ?? [] {
                 observations.append(
                     "dns \(exchange.name) \(exchange.type) \(exchange.rcode)"
@@ -531,8 +546,20 @@ struct ReplaySession {
             let actualLine = shown.map(ReplaySession.escaped) ?? "no response"
             checks.append(Check(expectation: "body", passed: failing == nil, expected: [expectedLine], actual: [actualLine]))
         }
-        return StepReport(
+        var report = StepReport(
             index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, distribution: distribution, checks: checks)
+        for (offset, fetch) in fetches.enumerated() {
+            report.exchanges += fetch.dns.map { ReplaySession.dnsExchange($0, repeatNumber: offset + 1) }
+            if let address = fetch.address {
+                let outcome = fetch.response.map { String($0.status) } ?? fetch.failure ?? "?"
+                report.exchanges.append(
+                    .http(
+                        repeat: offset + 1, request: "GET \(request.url)", destination: "\(address):\(request.port)",
+                        viaService: classify(address) == "service IP",
+                        pod: fetch.pod, outcome: outcome))
+            }
+        }
+        return report
     }
 
     static func escaped(_ text: String) -> String {

@@ -27,6 +27,25 @@ import Testing
         #expect(!golden.contains("127."), "loopback addresses leaked into the report")
     }
 
+    /// Text, JUnit and Markdown forms of the same report, golden too.
+    @Test(arguments: [(ReportFormat.text, "txt"), (.junit, "xml"), (.markdown, "md")])
+    func otherFormatsMatchGolden(format: ReportFormat, suffix: String) async throws {
+        let rendered = format.render(try await run(["scenarios"]))
+        let path = fixtures + "/scenarios.golden." + suffix
+        if ProcessInfo.processInfo.environment["KUBETAPE_RECORD_GOLDEN"] == "1" {
+            try rendered.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let golden = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(Array(rendered.utf8) == Array(golden.utf8), "\(format) report differs from \(path)")
+    }
+
+    @Test func markdownDrawsTheForwarderForClusterIPAndNotForHeadless() async throws {
+        let markdown = ReportFormat.markdown.render(try await run(["scenarios/04-curl-headless.yaml", "scenarios/05-curl-cluster-ip.yaml"]))
+        #expect(markdown.contains("    C->>P1: GET http://quote-headless to 10.244.2.8:80\n"))
+        #expect(markdown.contains("    C->>S1: GET http://quote to 10.96.161.97:80\n    S1->>P1: forwarded\n"))
+        #expect(markdown.contains("  (repeats 1–3 of 20 drawn)\n"))
+    }
+
     @Test func everyShippedScenarioPasses() async throws {
         let report = try await run(["scenarios"])
         #expect(report.scenarios.count >= 8)
