@@ -51,6 +51,8 @@ public struct StepReport: Hashable, Sendable {
     /// The step's DNS and HTTP exchanges, for sequence diagrams (not part of the JSON form,
     /// which has them as `observations`).
     public var exchanges: [Exchange] = []
+    /// Lookup steps: the first answer of the first repeat (what `capture:` takes).
+    var capturedValue: String?
 
     public init(index: Int, name: String, kind: String, line: Int, observations: [String], distribution: [(pod: String, count: Int)] = [], checks: [Check]) {
         self.index = index

@@ -112,6 +112,8 @@ struct ReplaySession {
     let resolver: StubResolver
     var runtime: ClusterRuntime?
     var nextQueryID: UInt16 = 1
+    /// Values captured by earlier steps (`capture:`), substituted for `${NAME}`.
+    var variables: [String: String] = [:]
 
     init(scenario: Scenario, seed: UInt64, loopbackBlock: UInt8, logger: Logger, dnsServer: DNSServerAddress?) throws {
         self.logger = logger
@@ -172,10 +174,51 @@ struct ReplaySession {
         runtime = nil
     }
 
-    mutating func run(_ step: Step, index: Int) async throws -> StepReport {
+    /// The step with `${NAME}` replaced by the captured values.
+    func expanded(_ step: Step) -> Step {
+        guard !variables.isEmpty else { return step }
+        var step = step
+        let x: (String) -> String = { Step.expand($0, variables) }
+        var e = step.expect
+        e.answers = e.answers?.map(x)
+        e.searchQueries = e.searchQueries?.map(x)
+        e.cname = e.cname?.map(x)
+        e.srv = e.srv?.map(x)
+        if case .addresses(let list) = e.connectsTo { e.connectsTo = .addresses(list.map(x)) }
+        if case .exactly(let list) = e.servedBy { e.servedBy = .exactly(list.map(x)) }
+        if case .text(let text) = e.body { e.body = .text(x(text)) }
+        step.expect = e
+        step.name = x(step.name)
+        switch step.action {
+        case .lookup(var lookup):
+            lookup.name = x(lookup.name)
+            step.action = .lookup(lookup)
+        case .http(let fetch):
+            if var parsed = Step.HTTPFetch.parse(x(fetch.url)) {
+                parsed.repeatCount = fetch.repeatCount
+                step.action = .http(parsed)
+            }
+        default:
+            break
+        }
+        return step
+    }
+
+    mutating func run(_ original: Step, index: Int) async throws -> StepReport {
+        let step = expanded(original)
         switch step.action {
         case .lookup(let lookup):
-            return lookupStep(step, lookup, index: index)
+            var report = lookupStep(step, lookup, index: index)
+            if let variable = step.capture {
+                if let value = report.capturedValue {
+                    variables[variable] = value
+                    report.observations.append("captured ${\(variable)} = \(value)")
+                } else {
+                    report.checks.append(
+                        Check(expectation: "capture", passed: false, expected: ["an answer to capture as ${\(variable)}"], actual: ["no answer"]))
+                }
+            }
+            return report
         case .http(let fetch):
             return try await httpStep(step, fetch, index: index)
         case .setReady(let reference, let ready):
@@ -365,6 +408,7 @@ struct ReplaySession {
             checks.append(Check(expectation: "searchQueries", passed: actual == expected, expected: expected, actual: actual))
         }
         var report = StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, checks: checks)
+        report.capturedValue = answerLists.first?.first
         for (offset, resolution) in resolutions.enumerated() {
             for exchange in resolution.walk?.exchanges ?? [] {
                 report.exchanges.append(ReplaySession.dnsExchange(exchange, repeatNumber: offset + 1))

@@ -93,12 +93,36 @@ public struct Step: Hashable, Sendable {
     public var location: SourceLocation
     public var action: Action
     public var expect: Expectations
+    /// `capture: NAME` (lookup steps): the first answer's RDATA of the first repeat becomes
+    /// `${NAME}` in the expectations and URLs of later steps.
+    public var capture: String?
 
-    public init(name: String, location: SourceLocation, action: Action, expect: Expectations) {
+    public init(name: String, location: SourceLocation, action: Action, expect: Expectations, capture: String? = nil) {
         self.name = name
         self.location = location
         self.action = action
         self.expect = expect
+        self.capture = capture
+    }
+
+    /// The names of the `${NAME}` references in `text`, in order.
+    public static func references(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+            names.append(String(rest[start.upperBound..<end]))
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
+    }
+
+    /// `text` with every `${NAME}` found in `variables` replaced by its value.
+    public static func expand(_ text: String, _ variables: [String: String]) -> String {
+        guard text.contains("${") else { return text }
+        var out = text
+        for (name, value) in variables { out = out.replacing("${\(name)}", with: value) }
+        return out
     }
 
     /// What the step does.
@@ -129,6 +153,10 @@ public struct Step: Hashable, Sendable {
         public var port: UInt16
         public var path: String
         public var repeatCount: Int = 1
+
+        /// Parses `http://HOST[:PORT][/PATH]` (`nil` for anything else).
+        public static func parse(_ url: String) -> HTTPFetch? { ScenarioParser.parseURL(url) }
+
         public init(url: String, host: String, port: UInt16, path: String) {
             self.url = url
             self.host = host

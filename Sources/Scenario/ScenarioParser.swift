@@ -57,7 +57,13 @@ public struct ScenarioParser: Sendable {
         guard let sequence = stepsNode.sequence, !sequence.isEmpty else {
             throw ScenarioError(.invalidValue, at: reader.location(stepsNode), "steps: expected a non-empty list of steps")
         }
-        let steps = try sequence.enumerated().map { try readStep($0.element, number: $0.offset + 1, reader: reader) }
+        var steps: [Step] = []
+        var captured: Set<String> = []
+        for (offset, node) in sequence.enumerated() {
+            let step = try readStep(node, number: offset + 1, reader: reader, captured: captured)
+            if let name = step.capture { captured.insert(name) }
+            steps.append(step)
+        }
         return Scenario(file: file, displayPath: displayPath ?? file, name: name, description: description, cluster: cluster, client: client, steps: steps)
     }
 
@@ -116,8 +122,11 @@ public struct ScenarioParser: Sendable {
     static let lookupExpectations = ["rcode", "answers", "ordered", "count", "rotates", "searchQueries", "ttl", "cname", "srv"]
     static let httpExpectations = ["connectsTo", "servedBy", "distribution", "status", "body"]
 
-    func readStep(_ node: Node, number: Int, reader: NodeReader) throws -> Step {
-        let map = try reader.mapping(node, "step \(number)", keys: ["name"] + ScenarioParser.actionKeys + ["expect"])
+    /// `captured`: the variables earlier steps capture; a `${NAME}` not among them is an error.
+    func readStep(_ node: Node, number: Int, reader: NodeReader, captured: Set<String>) throws -> Step {
+        let map = try reader.mapping(node, "step \(number)", keys: ["name"] + ScenarioParser.actionKeys + ["capture", "expect"])
+        // every ${NAME} in the step must name a variable an earlier step captured
+        try ScenarioParser.checkReferences(node, reader: reader, captured: captured)
         let actions = ScenarioParser.actionKeys.filter { map[$0] != nil }
         guard actions.count == 1, let key = actions.first, let actionNode = map[key] else {
             let found = actions.isEmpty ? "none" : actions.joined(separator: ", ")
@@ -201,7 +210,20 @@ public struct ScenarioParser: Sendable {
             }
             expect = try readExpect(expectNode, allowed: allowed, kind: key, reader: reader)
         }
-        return Step(name: name, location: reader.location(node), action: action, expect: expect)
+        var capture: String?
+        if let c = map["capture"] {
+            let keyNode = map.first { $0.key.scalar?.string == "capture" }?.key ?? c
+            guard key == "lookup" else {
+                throw ScenarioError(.invalidValue, at: reader.location(keyNode), "capture: only lookup steps capture a value (the first answer)")
+            }
+            let variable = try reader.string(c, "capture")
+            guard let first = variable.first, first.isLetter || first == "_", variable.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+            else {
+                throw ScenarioError(.invalidValue, at: reader.location(c), "capture: expected a variable name (letters, digits, _), found '\(variable)'")
+            }
+            capture = variable
+        }
+        return Step(name: name, location: reader.location(node), action: action, expect: expect, capture: capture)
     }
 
     func readExpect(_ node: Node, allowed: [String], kind: String, reader: NodeReader) throws -> Expectations {
@@ -245,7 +267,7 @@ public struct ScenarioParser: Sendable {
                 }
             } else {
                 let items = try reader.stringList(n, "expect.connectsTo")
-                for item in items where IPAddress(item.text) == nil {
+                for item in items where IPAddress(item.text) == nil && !item.text.contains("${") {
                     throw ScenarioError(.invalidValue, at: item.location, "expect.connectsTo: expected an IP address, found '\(item.text)'")
                 }
                 e.connectsTo = .addresses(items.map(\.text))
@@ -302,6 +324,29 @@ public struct ScenarioParser: Sendable {
     }
 
     // MARK: helpers
+
+    /// Walks every scalar of a step for `${NAME}` references to variables not captured yet.
+    static func checkReferences(_ node: Node, reader: NodeReader, captured: Set<String>) throws {
+        switch node {
+        case .scalar(let scalar):
+            for name in Step.references(in: scalar.string) where !captured.contains(name) {
+                let known = captured.sorted()
+                throw ScenarioError(
+                    .unknownReference, at: reader.location(node),
+                    "${\(name)}: no earlier step captures '\(name)'"
+                        + (known.isEmpty ? " (capture: NAME on a lookup step defines one)" : NodeReader.suggestion(name, known)))
+            }
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                try checkReferences(key, reader: reader, captured: captured)
+                try checkReferences(value, reader: reader, captured: captured)
+            }
+        case .sequence(let sequence):
+            for item in sequence { try checkReferences(item, reader: reader, captured: captured) }
+        default:
+            break
+        }
+    }
 
     /// `http://host[:port][/path]`.
     static func parseURL(_ url: String) -> Step.HTTPFetch? {

@@ -169,6 +169,16 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    expect:\n      distribution:\n        quote-001: {mni: 5}\n", 7, 21,
             "unknown key 'mni' (did you mean 'min'?)"
         ),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    capture: vip\n  - http: http://${vpi}/\n", 6, 11,
+            "${vpi}: no earlier step captures 'vpi' (did you mean 'vip'?)"
+        ),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    expect:\n      answers: [\"${vip}\"]\n    capture: vip\n", 6, 17,
+            "${vip}: no earlier step captures 'vip'"
+        ),
+        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    capture: x\n", 5, 5, "capture: only lookup steps capture a value"),
+        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    capture: 9lives\n", 5, 14, "capture: expected a variable name"),
         ("cluster:\n  manifests: clusters/kiada\n  ttl: 4000\nsteps:\n  - lookup: quote\n", 3, 8, "cluster.ttl: expected an integer in 0...3600, found 4000"),
         // structure
         ("cluster:\n  manifests: clusters/nowhere\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: no file or directory 'clusters/nowhere'"),
@@ -195,6 +205,16 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    @Test func captureAndReferences() throws {
+        let yaml =
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote-headless\n    capture: podIP\n  - http: http://${podIP}:8080/\n    expect:\n      connectsTo: [\"${podIP}\"]\n"
+        let scenario = try ScenarioParser().parse(yaml: yaml, file: scenarioPath)
+        #expect(scenario.steps[0].capture == "podIP")
+        #expect(scenario.steps[1].expect.connectsTo == .addresses(["${podIP}"]))
+        #expect(Step.references(in: "a ${x} b ${y_2}") == ["x", "y_2"])
+        #expect(Step.expand("http://${ip}:80/${ip}", ["ip": "10.244.2.9"]) == "http://10.244.2.9:80/10.244.2.9")
     }
 
     @Test func urlsParseAsCurlWould() {
