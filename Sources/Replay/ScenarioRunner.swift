@@ -112,6 +112,10 @@ struct ReplaySession {
     let resolver: StubResolver
     var runtime: ClusterRuntime?
     var nextQueryID: UInt16 = 1
+    /// Manifests added by `apply:` steps, in order.
+    var appliedPaths: [String] = []
+    /// setReady/deletePod/deleteService so far, redone after an `apply:` reloads the manifests.
+    var changes: [Step.Action] = []
     /// Values captured by earlier steps (`capture:`), substituted for `${NAME}`.
     var variables: [String: String] = [:]
 
@@ -221,15 +225,35 @@ struct ReplaySession {
             return report
         case .http(let fetch):
             return try await httpStep(step, fetch, index: index)
+        case .apply(let manifests):
+            // reload every manifest so far plus the new ones, then redo the earlier changes
+            appliedPaths += manifests.paths
+            do {
+                cluster = try ManifestLoader(options: ManifestLoader.Options(seed: seed)).load(paths: scenario.cluster.manifests + appliedPaths)
+            } catch let error as ManifestError {
+                throw ReplayError("\(scenario.displayPath):\(step.location.line):\(step.location.column): apply: \(error.description)")
+            }
+            for change in changes { _ = try mutate(change) }
+            return try await changed(step, index: index, "applied \(manifests.written.joined(separator: " "))")
+        case .setReady, .deletePod, .deleteService:
+            let what = try mutate(step.action)
+            changes.append(step.action)
+            return try await changed(step, index: index, what)
+        }
+    }
+
+    /// Applies a cluster change to `cluster` (without re-deriving) and says what it did.
+    mutating func mutate(_ action: Step.Action) throws -> String {
+        switch action {
         case .setReady(let reference, let ready):
             let position = try podIndex(reference)
             cluster.pods[position].ready = ready
             let pod = cluster.pods[position]
-            return try await changed(step, index: index, "\(pod.meta.namespace)/\(pod.meta.name) ready=\(ready)")
+            return "\(pod.meta.namespace)/\(pod.meta.name) ready=\(ready)"
         case .deletePod(let reference):
             let position = try podIndex(reference)
             let pod = cluster.pods.remove(at: position)
-            return try await changed(step, index: index, "\(pod.meta.namespace)/\(pod.meta.name) deleted")
+            return "\(pod.meta.namespace)/\(pod.meta.name) deleted"
         case .deleteService(let reference):
             let namespace = reference.namespace ?? clientNamespace
             guard let position = cluster.services.firstIndex(where: { $0.meta.namespace == namespace && $0.meta.name == reference.name }) else {
@@ -241,7 +265,9 @@ struct ReplaySession {
             cluster.services.remove(at: position)
             // its slices go with it: the controller's are garbage-collected, mirrored ones deleted
             cluster.endpointSlices.removeAll { $0.meta.namespace == namespace && $0.serviceName == reference.name }
-            return try await changed(step, index: index, "service \(namespace)/\(reference.name) deleted")
+            return "service \(namespace)/\(reference.name) deleted"
+        default:
+            return ""
         }
     }
 

@@ -133,6 +133,20 @@ public struct Step: Hashable, Sendable {
         case deletePod(PodReference)
         /// `deleteService:` NAME or NAMESPACE/NAME (the reference's type is shared with pods).
         case deleteService(PodReference)
+        /// `apply:` more manifests (new objects), paths resolved against the scenario's directory.
+        case apply(ApplyManifests)
+    }
+
+    /// The manifests of an `apply:` step.
+    public struct ApplyManifests: Hashable, Sendable {
+        /// Resolved paths, for loading.
+        public var paths: [String]
+        /// The paths as written in the scenario, for reports.
+        public var written: [String]
+        public init(paths: [String], written: [String]) {
+            self.paths = paths
+            self.written = written
+        }
     }
 
     /// `lookup:`: a name resolved as a program in the client pod would (search list, ndots), or
@@ -173,6 +187,7 @@ public struct Step: Hashable, Sendable {
         case .setReady: return "setReady"
         case .deletePod: return "deletePod"
         case .deleteService: return "deleteService"
+        case .apply: return "apply"
         }
     }
 }

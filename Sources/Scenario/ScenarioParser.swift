@@ -60,7 +60,7 @@ public struct ScenarioParser: Sendable {
         var steps: [Step] = []
         var captured: Set<String> = []
         for (offset, node) in sequence.enumerated() {
-            let step = try readStep(node, number: offset + 1, reader: reader, captured: captured)
+            let step = try readStep(node, number: offset + 1, reader: reader, captured: captured, cluster: cluster, directory: directory)
             if let name = step.capture { captured.insert(name) }
             steps.append(step)
         }
@@ -118,12 +118,12 @@ public struct ScenarioParser: Sendable {
 
     // MARK: steps
 
-    static let actionKeys = ["lookup", "http", "setReady", "deletePod", "deleteService"]
+    static let actionKeys = ["lookup", "http", "setReady", "deletePod", "deleteService", "apply"]
     static let lookupExpectations = ["rcode", "answers", "ordered", "count", "rotates", "searchQueries", "ttl", "cname", "srv"]
     static let httpExpectations = ["connectsTo", "servedBy", "distribution", "status", "body"]
 
     /// `captured`: the variables earlier steps capture; a `${NAME}` not among them is an error.
-    func readStep(_ node: Node, number: Int, reader: NodeReader, captured: Set<String>) throws -> Step {
+    func readStep(_ node: Node, number: Int, reader: NodeReader, captured: Set<String>, cluster: ClusterSpec, directory: String) throws -> Step {
         let map = try reader.mapping(node, "step \(number)", keys: ["name"] + ScenarioParser.actionKeys + ["capture", "expect"])
         // every ${NAME} in the step must name a variable an earlier step captured
         try ScenarioParser.checkReferences(node, reader: reader, captured: captured)
@@ -132,7 +132,7 @@ public struct ScenarioParser: Sendable {
             let found = actions.isEmpty ? "none" : actions.joined(separator: ", ")
             throw ScenarioError(
                 .invalidValue, at: reader.location(node),
-                "step \(number): expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService: (found \(found))")
+                "step \(number): expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService:, apply: (found \(found))")
         }
         let action: Step.Action
         let summary: String
@@ -186,6 +186,23 @@ public struct ScenarioParser: Sendable {
             let ready = try reader.bool(r, "setReady.ready")
             action = .setReady(pod: pod, ready: ready)
             summary = "setReady \(pod) \(ready)"
+        case "apply":
+            guard cluster.inline == nil else {
+                let keyNode = map.first { $0.key.scalar?.string == "apply" }?.key ?? actionNode
+                throw ScenarioError(.invalidValue, at: reader.location(keyNode), "apply: needs a cluster given by cluster.manifests (not inline:)")
+            }
+            var paths: [String] = []
+            var written: [String] = []
+            for item in try reader.stringList(actionNode, "apply") {
+                let resolved = item.text.hasPrefix("/") ? item.text : directory + item.text
+                guard ScenarioParser.exists(resolved) else {
+                    throw ScenarioError(.unknownReference, at: item.location, "apply: no file or directory '\(item.text)' (resolved to \(resolved))")
+                }
+                paths.append(resolved)
+                written.append(item.text)
+            }
+            action = .apply(Step.ApplyManifests(paths: paths, written: written))
+            summary = "apply \(written.joined(separator: " "))"
         case "deleteService":
             let service = PodReference(parsing: try reader.string(actionNode, "deleteService"), at: reader.location(actionNode))
             action = .deleteService(service)

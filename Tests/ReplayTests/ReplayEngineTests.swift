@@ -137,6 +137,18 @@ import Testing
         #expect(DNSServerAddress(parsing: "10.96.0.10:53") == nil, "a non-loopback server must be refused")
     }
 
+    /// `apply:` adds a service mid-scenario; earlier changes survive the reload.
+    @Test func applyAddsObjectsAndKeepsEarlierChanges() async throws {
+        let report = try await run(["Tests/ReplayTests/Fixtures/apply/apply-after-change.yaml"])
+        #expect(report.passed, "\(ReportFormat.text.render(report))")
+        #expect(report.scenarios[0].steps[2].observations == ["applied canary-service.yaml"])
+        await #expect {
+            _ = try await run(["Tests/ReplayTests/Fixtures/invalid/apply-duplicate.yaml"])
+        } throws: { error in
+            "\(error)".hasPrefix("Tests/ReplayTests/Fixtures/invalid/apply-duplicate.yaml:4:5: apply: ") && "\(error)".contains("duplicate Service \"quote\"")
+        }
+    }
+
     @Test func unknownPodIsBadInputWithLocation() async throws {
         await #expect {
             _ = try await run(["Tests/ReplayTests/Fixtures/invalid/unknown-pod.yaml"])

@@ -179,12 +179,17 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         ),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    capture: x\n", 5, 5, "capture: only lookup steps capture a value"),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    capture: 9lives\n", 5, 14, "capture: expected a variable name"),
+        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - apply: clusters/nowhere.yaml\n", 4, 12, "apply: no file or directory 'clusters/nowhere.yaml'"),
+        (
+            "cluster:\n  inline: \"apiVersion: v1\\nkind: Namespace\\nmetadata: {name: a}\\n\"\nsteps:\n  - apply: clusters/kiada\n", 4, 5,
+            "apply: needs a cluster given by cluster.manifests"
+        ),
         ("cluster:\n  manifests: clusters/kiada\n  ttl: 4000\nsteps:\n  - lookup: quote\n", 3, 8, "cluster.ttl: expected an integer in 0...3600, found 4000"),
         // structure
         ("cluster:\n  manifests: clusters/nowhere\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: no file or directory 'clusters/nowhere'"),
         (
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    http: http://quote\n", 4, 5,
-            "expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService: (found lookup, http)"
+            "expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService:, apply: (found lookup, http)"
         ),
         (
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - deletePod: quote-001\n    expect:\n      count: 1\n", 5, 5,
