@@ -15,12 +15,15 @@ banner "1. Offline: what a pod in namespace kiada sends and gets for 'nslookup q
 banner "   ...and for a name that does not exist: the search walk's NXDOMAINs, then REFUSED outside the zone"
 "$K" resolve nosuch --from kiada/dns-test --manifests "$M" --ttl 30 || true
 
+banner "2. The chapter as runnable lessons: every scenario in scenarios/ against the embedded fake cluster (loopback plan)"
+"$K" run scenarios
+
 if [[ $(id -u) -ne 0 ]]; then
     echo "The rest of the demo runs unmodified tools inside network namespaces and needs root." >&2
     exit 0
 fi
 
-banner "2. Unmodified tools inside pod kiada/dns-test of the fake cluster (kubetape exec)"
+banner "3. Unmodified tools inside pod kiada/dns-test of the fake cluster (kubetape exec)"
 "$K" exec --manifests "$M" --ttl 30 -- /bin/sh -c '
     echo "\$ nslookup quote-headless      # headless: one A record per ready pod"
     nslookup quote-headless
