@@ -2,6 +2,7 @@ import ClusterModel
 import DNSWire
 import FakeCluster
 import Foundation
+import NIOCore
 import Testing
 
 /// The chapter cluster from the repository's manifests.
@@ -21,10 +22,21 @@ enum Kiada {
         var configuration = ClusterRuntimeConfiguration()
         configuration.seed = seed
         configuration.dns.port = 0
-        // 127.11/16 and 127.12/16: apart from the integration tests' `serve`, which run in parallel
-        configuration.loopbackBlock = 11
-        let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: nil)
-        try await runtime.start()
+        // 127.11/16 and 127.12/16 first: apart from the integration tests' `serve`, which run in
+        // parallel; if another run on this machine holds them, the next free pair of blocks
+        var started: ClusterRuntime?
+        for block in stride(from: 11, through: 25, by: 2) {
+            configuration.loopbackBlock = UInt8(block)
+            let candidate = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: nil)
+            do {
+                try await candidate.start()
+                started = candidate
+                break
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                continue
+            }
+        }
+        let runtime = try #require(started, "no free loopback block between 127.11 and 127.26")
         do {
             let result = try await body(runtime)
             await runtime.shutdown()
