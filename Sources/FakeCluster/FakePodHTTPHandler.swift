@@ -47,6 +47,12 @@ final class FakePodHTTPHandler: ChannelInboundHandler {
         let keepAlive = head.isKeepAlive
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let status = HTTPResponseStatus.ok
+        // logged before the reply is written, so a client that has read the reply finds it in the log
+        endpoint.log.record(
+            ServedRequest(
+                time: endpoint.clock(), client: context.channel.remoteAddress.map(FakePodHTTPHandler.text) ?? "?", pod: endpoint.podName,
+                podAddress: endpoint.podAddress, port: endpoint.port, method: head.method.rawValue, uri: head.uri, status: Int(status.code),
+                connection: connection))
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         if head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -56,11 +62,6 @@ final class FakePodHTTPHandler: ChannelInboundHandler {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
-        endpoint.log.record(
-            ServedRequest(
-                time: endpoint.clock(), client: context.channel.remoteAddress.map(FakePodHTTPHandler.text) ?? "?", pod: endpoint.podName,
-                podAddress: endpoint.podAddress, port: endpoint.port, method: head.method.rawValue, uri: head.uri, status: Int(status.code),
-                connection: connection))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
