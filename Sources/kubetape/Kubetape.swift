@@ -13,7 +13,7 @@ struct Kubetape: AsyncParsableCommand {
         commandName: "kubetape",
         abstract: "Record, replay and teach how Kubernetes cluster DNS and HTTP behave for headless and cluster-IP services.",
         version: version,
-        subcommands: [Decode.self, Inspect.self, Serve.self, Exec.self, Resolve.self, Capture.self, Run.self]
+        subcommands: [Decode.self, Inspect.self, Serve.self, Exec.self, Resolve.self, Capture.self, Run.self, Diff.self]
     )
 
     /// Parses and runs, mapping outcomes onto kubetape's exit codes:

@@ -9,7 +9,12 @@ import Testing
         var stderr: String
     }
 
-    static func kubetape(_ arguments: [String]) throws -> Result {
+    /// The binary with exactly `arguments` (for commands other than `run`).
+    static func kubetapeWithoutRunFlags(_ arguments: [String]) throws -> Result {
+        try kubetape(arguments, runFlags: false)
+    }
+
+    static func kubetape(_ arguments: [String], runFlags: Bool = true) throws -> Result {
         let path = ProcessInfo.processInfo.environment["KUBETAPE_BIN"] ?? repositoryRoot + "/.build/debug/kubetape"
         guard FileManager.default.isExecutableFile(atPath: path) else {
             Issue.record("the kubetape binary is missing at \(path); build it with scripts/swift-locked build")
@@ -17,7 +22,7 @@ import Testing
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments + ["--loopback-block", "51"]
+        process.arguments = runFlags ? arguments + ["--loopback-block", "51"] : arguments
         process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         let out = Pipe()
         let err = Pipe()
