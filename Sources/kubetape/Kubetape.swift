@@ -19,6 +19,7 @@ struct Kubetape: AsyncParsableCommand {
     /// Parses and runs, mapping outcomes onto kubetape's exit codes:
     /// 0 success, 1 expectations failed, 2 bad input or usage.
     static func main() async {
+        StandardDescriptors.ensureOpen()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -47,6 +48,18 @@ struct Kubetape: AsyncParsableCommand {
             FileHandleOutput.standardError(message)
         }
         Glibc.exit(2)
+    }
+}
+
+/// Keeps descriptors 0, 1 and 2 taken: when kubetape is started with one of them closed (as CI
+/// runs it without standard input), /dev/null stands in, so that no socket or file of ours (or of a
+/// command `exec` runs, such as nslookup, whose libuv aborts on it) ever becomes descriptor 0.
+enum StandardDescriptors {
+    static func ensureOpen() {
+        for descriptor in Int32(0)...2 where fcntl(descriptor, F_GETFD) == -1 {
+            // open() returns the lowest free descriptor: this one
+            _ = open("/dev/null", O_RDWR)
+        }
     }
 }
 

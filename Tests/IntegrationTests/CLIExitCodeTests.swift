@@ -63,8 +63,13 @@ enum KubetapeBinary {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw BinaryMissing(path: path)
         }
+        return try runProgram(path, arguments, stdin: stdin)
+    }
+
+    /// Runs any program with a pipe on each standard descriptor.
+    static func runProgram(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()

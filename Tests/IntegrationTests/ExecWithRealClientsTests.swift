@@ -133,6 +133,15 @@ import Testing
         #expect(output.contains("quote-headless.kiada.svc.cluster.local"), "tshark read: \(output)")
     }
 
+    @Test func worksWithStandardInputClosed() throws {
+        // as CI runs it: with descriptor 0 closed, nslookup (libuv) must not get a socket as fd 0
+        try #require(getuid() == 0, "needs root")
+        let shell = "exec '\(KubetapeBinary.path)' exec --manifests '\(Self.manifests)' -- nslookup quote <&-"
+        let result = try KubetapeBinary.runProgram("/bin/sh", ["-c", shell])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(addresses(result.stdout) == ["10.96.161.97"])
+    }
+
     @Test func exitStatusOfTheCommandIsKubetapesAndNothingIsLeftBehind() throws {
         let result = try exec("exit 7")
         #expect(result.status == 7)
