@@ -15,6 +15,9 @@ public struct DNSServerConfiguration: Sendable {
 
     /// When set, the sockets are opened inside this network namespace (netns plan).
     public var namespace: NetworkNamespace?
+    /// UDP sockets sharing the port with SO_REUSEPORT, each on its own event loop, so that
+    /// queries are answered on several cores (loopback plan; 1 in the netns plan).
+    public var udpSockets: Int = 1
 
     public init(host: String = "127.0.0.1", port: Int = 10053, tcpIdleTimeout: TimeAmount = .seconds(10)) {
         self.host = host
@@ -32,6 +35,7 @@ public final class DNSServer: Sendable {
     let group: any EventLoopGroup
     let logger: Logger
     private let channels: NIOLockedValueBox<(udp: Channel, tcp: Channel)?> = NIOLockedValueBox(nil)
+    private let extraUDP = NIOLockedValueBox<[Channel]>([])
 
     public init(
         configuration: DNSServerConfiguration = DNSServerConfiguration(), handler: some DNSQueryHandler,
@@ -61,8 +65,10 @@ public final class DNSServer: Sendable {
         let handler = self.handler
         let logger = self.logger
         let idle = configuration.tcpIdleTimeout
+        let sharing = configuration.namespace == nil && configuration.udpSockets > 1
         let udpBootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharing ? 1 : 0)
             // read up to 32 datagrams per system call and answer them in one flush (sendmmsg)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
@@ -102,7 +108,21 @@ public final class DNSServer: Sendable {
             try? await udp.close()
             throw error
         }
+        var extra: [Channel] = []
+        if sharing {
+            do {
+                for _ in 1..<configuration.udpSockets {
+                    extra.append(try await udpBootstrap.bind(host: host, port: port).get())
+                }
+            } catch {
+                for channel in extra { try? await channel.close() }
+                try? await udp.close()
+                try? await tcp.close()
+                throw error
+            }
+        }
         channels.withLockedValue { $0 = (udp, tcp) }
+        extraUDP.withLockedValue { $0 = extra }
         logger.info("dns server listening", metadata: ["dns.address": "\(udp.localAddress.map { "\($0)" } ?? "?")"])
     }
 
@@ -129,12 +149,14 @@ public final class DNSServer: Sendable {
     public func shutdown() async {
         let pair = channels.withLockedValue { $0 }
         guard let pair else { return }
+        for channel in extraUDP.withLockedValue({ $0 }) { try? await channel.close() }
         try? await pair.udp.close()
         try? await pair.tcp.close()
     }
 
     private func closeChannels() {
         let pair = channels.withLockedValue { $0 }
+        for channel in extraUDP.withLockedValue({ $0 }) { channel.close(promise: nil) }
         pair?.udp.close(promise: nil)
         pair?.tcp.close(promise: nil)
     }

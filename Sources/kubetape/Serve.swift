@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Loopback plan: pods get 127.N.0.0/16 and services 127.N+1.0.0/16 (to run two clusters side by side).")
     var loopbackBlock: UInt8 = 1
 
+    @Option(help: "UDP sockets sharing the DNS port (SO_REUSEPORT), each on its own thread (loopback plan).")
+    var udpSockets: Int = 1
+
     @Flag(help: "Start the DNS server only.")
     var dnsOnly = false
 
@@ -42,6 +45,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard Serve.parseListen(listen) != nil else { throw ValidationError("--listen must be IPV4:PORT, e.g. 127.0.0.1:10053") }
         if plan == .netns && rewriteAnswers { throw ValidationError("--rewrite-answers only makes sense in the loopback plan") }
+        guard (1...64).contains(udpSockets) else { throw ValidationError("--udp-sockets must be 1...64") }
         guard (1...253).contains(loopbackBlock) else { throw ValidationError("--loopback-block must be 1...253") }
     }
 
@@ -59,6 +63,7 @@ struct Serve: AsyncParsableCommand {
         configuration.seed = cluster.seed
         configuration.dnsOnly = dnsOnly
         configuration.loopbackBlock = loopbackBlock
+        configuration.dns.udpSockets = udpSockets
         let (host, port) = Serve.parseListen(listen)!
         configuration.dns.host = host
         configuration.dns.port = port
