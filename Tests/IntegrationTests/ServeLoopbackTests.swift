@@ -111,6 +111,43 @@ import Testing
         #expect(server.stop() == 0)
     }
 
+    @Test func netnsPlanServesTheClusterAddressesInsideItsNamespaces() throws {
+        try #require(getuid() == 0, "serve --plan netns needs root (network namespaces); CI runs as root")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: KubetapeBinary.path)
+        process.arguments = ["serve", "--manifests", ServeLoopbackTests.manifests, "--plan", "netns"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !text.contains("ready") && Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let client = "kubetape-\(process.processIdentifier)-client"
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+        try #require(text.contains("ready"), "serve printed: \(text)")
+        #expect(text.contains("dns: 10.96.0.10:53 (udp+tcp) in namespace kubetape-\(process.processIdentifier)-cluster"))
+        #expect(text.contains("client pod namespace: \(client) (10.244.1.20)"))
+        let dig = try KubetapeBinary.runProgram(
+            "/usr/sbin/ip", ["netns", "exec", client, "dig", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local"])
+        #expect(Set(dig.stdout.split(separator: "\n").map(String.init)) == ExecWithRealClientsTests.podIPs)
+        let curl = try KubetapeBinary.runProgram("/usr/sbin/ip", ["netns", "exec", client, "curl", "-s", "--max-time", "3", "http://10.96.161.97/"])
+        #expect(curl.stdout.hasPrefix("This is the quote service running in pod quote-"))
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try ExecWithRealClientsTests.namespaces(of: process.processIdentifier).isEmpty, "serve left its namespaces behind")
+    }
+
     @Test func badManifestIsExitTwoWithFileAndLine() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubetape-serve-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
