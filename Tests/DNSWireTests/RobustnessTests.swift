@@ -37,19 +37,6 @@ struct RobustnessTests {
         #expect(prefixes > 5000)
     }
 
-    /// SplitMix64: small, fast, and the same sequence for the same seed on every platform.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Octets that hit the decoder's branches: root, label-length edges, pointer and reserved prefixes.
     static let interesting: [UInt8] = [0x00, 0x01, 0x3f, 0x40, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xff, 0x0c, 0x29]
 

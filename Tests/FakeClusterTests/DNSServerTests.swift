@@ -116,7 +116,7 @@ struct ToolMissing: Error, CustomStringConvertible {
             let group = MultiThreadedEventLoopGroup.singleton
             let channel = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
             let target = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-            var generator = SplitMix64(seed: 42)
+            var generator = SeededGenerator(seed: 42)
             for index in 0..<10_000 {
                 let length = Int(generator.next() % 300)
                 var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
@@ -148,7 +148,7 @@ struct ToolMissing: Error, CustomStringConvertible {
 
     @Test func truncatedAndGarbageTCPFramesNeverStopTheServer() async throws {
         try await withServer { port in
-            var generator = SplitMix64(seed: 7)
+            var generator = SeededGenerator(seed: 7)
             for index in 0..<200 {
                 var chunk = ByteBufferAllocator().buffer(capacity: 64)
                 switch index % 4 {
@@ -231,18 +231,5 @@ enum TCPExchange {
             }
             return replies
         }
-    }
-}
-
-/// A small seeded generator so every run sends the same garbage.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -53,7 +53,7 @@ import Traffic
     }
 
     @Test func randomBytesOnEveryLinkTypeNeverCrash() {
-        var rng = SplitMix64(seed: 0x6b75_6265_7461_7065)
+        var rng = SeededGenerator(seed: 0x6b75_6265_7461_7065)
         let links: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, .null, .loop, LinkType(12)]
         let decoder = TrafficDecoder(
             configuration: {
@@ -77,7 +77,7 @@ import Traffic
     /// is exercised too. The seed is fixed: a failure reproduces.
     @Test func seededMutationRunNeverCrashes() throws {
         let seeds = try Self.realPackets()
-        var rng = SplitMix64(seed: 20_261_126)
+        var rng = SeededGenerator(seed: 20_261_126)
         var configuration = TrafficDecoder.Configuration()
         configuration.dnsPorts = [53, 5353]
         configuration.limits.maxConnections = 512
