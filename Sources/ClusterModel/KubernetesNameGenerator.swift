@@ -1,21 +1,19 @@
+import DNSWire
+
 /// Deterministic stand-in for the random name suffixes Kubernetes generates (`generateName`,
-/// pod-template-hash): characters from the Kubernetes alphabet, drawn from a seeded SplitMix64.
+/// pod-template-hash): characters from the Kubernetes alphabet, drawn from the seeded `SeededGenerator` (SplitMix64).
 struct KubernetesNameGenerator {
     /// `k8s.io/apimachinery/pkg/util/rand`: consonants and digits, no vowels, no look-alikes.
     static let alphabet: [Character] = Array("bcdfghjklmnpqrstvwxz2456789")
 
-    private var state: UInt64
+    private var generator: SeededGenerator
 
     init(seed: UInt64) {
-        state = seed
+        generator = SeededGenerator(seed: seed)
     }
 
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        generator.next()
     }
 
     /// `count` characters of the alphabet.

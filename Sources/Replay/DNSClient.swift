@@ -34,25 +34,12 @@ enum DNSClient {
     }
 
     static func connectedSocket(_ type: Int32, server: IPv4Address, port: UInt16, timeoutSeconds: Int) throws(Failure) -> Int32 {
-        let fd = socket(AF_INET, type, 0)
-        guard fd >= 0 else { throw Failure(description: "socket() failed, errno \(errno)") }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = port.bigEndian
-        let o = server.octets
-        sin.sin_addr.s_addr = UInt32(o[0]) | UInt32(o[1]) << 8 | UInt32(o[2]) << 16 | UInt32(o[3]) << 24
-        let connected = withUnsafePointer(to: &sin) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do {
+            return try LoopbackSocket.connected(type, address: server, port: port, timeoutSeconds: timeoutSeconds)
+        } catch {
+            if error.call == "socket" { throw Failure(description: "socket() failed, errno \(error.code)") }
+            throw Failure(description: "connect to \(server):\(port) failed, errno \(error.code)")
         }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw Failure(description: "connect to \(server):\(port) failed, errno \(code)")
-        }
-        return fd
     }
 
     static func udp(_ wire: [UInt8], id: UInt16, server: IPv4Address, port: UInt16, timeoutSeconds: Int) throws(Failure) -> DNSMessage {

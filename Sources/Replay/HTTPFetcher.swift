@@ -30,24 +30,14 @@ enum HTTPFetcher {
 
     static func get(address: IPv4Address, port: UInt16, host: String, path: String, timeoutSeconds: Int = 5) throws(Failure) -> Response {
         guard address.octets[0] == 127 else { throw .notLoopback }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .socket("socket() failed, errno \(errno)") }
+        let fd: Int32
+        do {
+            fd = try LoopbackSocket.connected(Int32(SOCK_STREAM.rawValue), address: address, port: port, timeoutSeconds: timeoutSeconds)
+        } catch {
+            if error.call == "connect" && error.code == ECONNREFUSED { throw .refused }
+            throw .socket(error.call == "socket" ? "socket() failed, errno \(error.code)" : "connect failed, errno \(error.code)")
+        }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = port.bigEndian
-        let o = address.octets
-        sin.sin_addr.s_addr = (UInt32(o[0]) | UInt32(o[1]) << 8 | UInt32(o[2]) << 16 | UInt32(o[3]) << 24)
-        let connected = withUnsafePointer(to: &sin) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            if errno == ECONNREFUSED { throw .refused }
-            throw .socket("connect failed, errno \(errno)")
-        }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: kubetape\r\nAccept: */*\r\nConnection: close\r\n\r\n".utf8)
         var sent = 0
         while sent < request.count {

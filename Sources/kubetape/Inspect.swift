@@ -128,23 +128,11 @@ struct StandardOutput {
     /// Writes `bytes` straight through (after anything buffered).
     mutating func write(_ bytes: UnsafeRawBufferPointer) {
         flush()
-        var offset = 0
-        while offset < bytes.count, let base = bytes.baseAddress {
-            let written = Glibc.write(1, base + offset, bytes.count - offset)
-            if written <= 0 { break }
-            offset += written
-        }
+        Descriptor.write(1, bytes)
     }
 
     mutating func flush() {
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { raw in
-                Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
-            }
-            if written <= 0 { break }
-            offset += written
-        }
+        buffer.withUnsafeBytes { Descriptor.write(1, $0) }
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -66,16 +66,25 @@ enum StandardDescriptors {
 /// Writes diagnostics to standard error, unbuffered.
 enum FileHandleOutput {
     static func standardError(_ text: String) {
-        let line = text.hasSuffix("\n") ? text : text + "\n"
-        var bytes = Array(line.utf8)
+        Descriptor.write(2, text.hasSuffix("\n") ? text : text + "\n")
+    }
+}
+
+/// Unbuffered output with write(2), retried until every byte is out (or the descriptor fails):
+/// the one write loop of the CLI, for diagnostics, `ready` lines and buffered reports alike.
+enum Descriptor {
+    static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { raw in
-                write(2, raw.baseAddress! + offset, raw.count - offset)
-            }
+            let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
             if written <= 0 { break }
             offset += written
         }
+    }
+
+    static func write(_ descriptor: Int32, _ text: String) {
+        Array(text.utf8).withUnsafeBytes { write(descriptor, $0) }
     }
 }
 

@@ -116,14 +116,6 @@ final class SignalCleanup: @unchecked Sendable {
 /// Unbuffered writes to standard output, so that `ready` reaches a pipe at once.
 enum ImmediateStdout {
     static func write(_ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)
-            }
-            if written <= 0 { break }
-            offset += written
-        }
+        Descriptor.write(1, text)
     }
 }

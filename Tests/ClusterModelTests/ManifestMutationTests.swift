@@ -1,20 +1,16 @@
 import ClusterModel
+import DNSWire
 import Foundation
 import Testing
 
 /// Seeded, bounded mutation of real manifests: the loader must return a cluster or throw a
 /// `ManifestError`, never trap, and never loop for long.
 @Suite struct ManifestMutationTests {
+    /// The project's seeded generator, with the one draw these mutations need.
     struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+        var generator: SeededGenerator
+        init(state: UInt64) { generator = SeededGenerator(seed: state) }
+        mutating func below(_ n: Int) -> Int { Int(generator.next() % UInt64(max(n, 1))) }
     }
 
     static let replacements: [String] = [

@@ -149,18 +149,10 @@ import Testing
     }
 
     @Test func aKilledExecLeavesNoNamespaceAfterTheNextRun() throws {
-        try #require(getuid() == 0, "needs root")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: KubetapeBinary.path)
-        process.arguments = ["exec", "--manifests", Self.manifests, "--", "sleep", "30"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Self.execSleepingUntilNamespacesExist()
         let pid = process.processIdentifier
-        // wait until its namespaces exist, then kill it without a chance to clean up
-        let deadline = Date().addingTimeInterval(10)
-        while try Self.namespaces(of: pid).isEmpty && Date() < deadline { usleep(50_000) }
         #expect(try !Self.namespaces(of: pid).isEmpty)
+        // killed without a chance to clean up
         kill(pid, SIGKILL)
         process.waitUntilExit()
         // the killed run left its namespaces; the next run removes them
@@ -172,22 +164,28 @@ import Testing
     }
 
     @Test func sigintTearsDownEverything() throws {
-        try #require(getuid() == 0, "needs root")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: KubetapeBinary.path)
-        process.arguments = ["exec", "--manifests", Self.manifests, "--", "sleep", "30"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Self.execSleepingUntilNamespacesExist()
         let pid = process.processIdentifier
-        let deadline = Date().addingTimeInterval(10)
-        while try Self.namespaces(of: pid).isEmpty && Date() < deadline { usleep(50_000) }
         usleep(200_000)
         kill(pid, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         #expect(try Self.namespaces(of: pid).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: "/etc/netns/kubetape-\(pid)-client"))
+    }
+
+    /// Starts `kubetape exec -- sleep 30` and returns once its namespaces exist (or 10 s passed).
+    static func execSleepingUntilNamespacesExist() throws -> Process {
+        try #require(getuid() == 0, "needs root")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: KubetapeBinary.path)
+        process.arguments = ["exec", "--manifests", manifests, "--", "sleep", "30"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while try namespaces(of: process.processIdentifier).isEmpty && Date() < deadline { usleep(50_000) }
+        return process
     }
 
     static func processes(named commandLine: String) throws -> [Int32] {

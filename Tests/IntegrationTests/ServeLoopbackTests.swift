@@ -113,39 +113,21 @@ import Testing
 
     @Test func netnsPlanServesTheClusterAddressesInsideItsNamespaces() throws {
         try #require(getuid() == 0, "serve --plan netns needs root (network namespaces); CI runs as root")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: KubetapeBinary.path)
-        process.arguments = ["serve", "--manifests", ServeLoopbackTests.manifests, "--plan", "netns"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !text.contains("ready") && Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let client = "kubetape-\(process.processIdentifier)-client"
-        defer {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
-        }
-        try #require(text.contains("ready"), "serve printed: \(text)")
-        #expect(text.contains("dns: 10.96.0.10:53 (udp+tcp) in namespace kubetape-\(process.processIdentifier)-cluster"))
-        #expect(text.contains("client pod namespace: \(client) (10.244.1.20)"))
+        // --listen and --loopback-block are ignored in the netns plan: DNS is at 10.96.0.10:53 there
+        let server = try Server(port: Self.freePort(), extra: ["--plan", "netns"])
+        let pid = server.process.processIdentifier
+        let client = "kubetape-\(pid)-client"
+        defer { if server.process.isRunning { _ = server.stop() } }
+        try #require(server.ready, "serve printed: \(server.lines)")
+        #expect(server.lines.contains("dns: 10.96.0.10:53 (udp+tcp) in namespace kubetape-\(pid)-cluster"))
+        #expect(server.lines.contains("client pod namespace: \(client) (10.244.1.20)"))
         let dig = try KubetapeBinary.runProgram(
             "/usr/sbin/ip", ["netns", "exec", client, "dig", "+short", "+tries=1", "+time=2", "quote-headless.kiada.svc.cluster.local"])
         #expect(Set(dig.stdout.split(separator: "\n").map(String.init)) == ExecWithRealClientsTests.podIPs)
         let curl = try KubetapeBinary.runProgram("/usr/sbin/ip", ["netns", "exec", client, "curl", "-s", "--max-time", "3", "http://10.96.161.97/"])
         #expect(curl.stdout.hasPrefix("This is the quote service running in pod quote-"))
-        process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(try ExecWithRealClientsTests.namespaces(of: process.processIdentifier).isEmpty, "serve left its namespaces behind")
+        #expect(server.stop() == 0)
+        #expect(try ExecWithRealClientsTests.namespaces(of: pid).isEmpty, "serve left its namespaces behind")
     }
 
     @Test func badManifestIsExitTwoWithFileAndLine() throws {

@@ -1,0 +1,37 @@
+import DNSWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Opens the blocking sockets of kubetape's own clients (the stub resolver and the curl-like
+/// fetcher): connected to an IPv4 address and port, with send and receive timeouts.
+enum LoopbackSocket {
+    /// The system call that failed and its errno.
+    struct Failure: Error {
+        var call: String
+        var code: Int32
+    }
+
+    /// A socket of `type` (SOCK_DGRAM or SOCK_STREAM) connected to `address:port`.
+    static func connected(_ type: Int32, address: IPv4Address, port: UInt16, timeoutSeconds: Int) throws(Failure) -> Int32 {
+        let fd = socket(AF_INET, type, 0)
+        guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        sin.sin_addr.s_addr = address.value.bigEndian
+        let connected = withUnsafePointer(to: &sin) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(fd)
+            throw Failure(call: "connect", code: code)
+        }
+        return fd
+    }
+}
