@@ -312,6 +312,8 @@ public struct Cluster: Hashable, Sendable {
     public var services: [Service]
     public var endpointSlices: [EndpointSlice]
     public var network: NetworkPlan
+    /// Deployments, ReplicaSets and StatefulSets, with the pods they own, so they can be scaled.
+    public var workloads: [Workload] = []
     /// Warnings collected while loading (errors are thrown instead).
     public var warnings: [ManifestDiagnostic]
 

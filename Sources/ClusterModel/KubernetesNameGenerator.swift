@@ -27,12 +27,17 @@ struct KubernetesNameGenerator {
 
     /// A stable suffix for a name derived from `key` (FNV-1a), for objects that have no seed at hand.
     static func stableSuffix(for key: String, count: Int = 5) -> String {
+        var generator = KubernetesNameGenerator(seed: stableHash(key))
+        return generator.string(count)
+    }
+
+    /// FNV-1a of the key's UTF-8 bytes.
+    static func stableHash(_ key: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in key.utf8 {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
-        var generator = KubernetesNameGenerator(seed: hash)
-        return generator.string(count)
+        return hash
     }
 }

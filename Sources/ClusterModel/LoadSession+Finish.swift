@@ -4,8 +4,10 @@ import DNSWire
 /// addresses, mirrored and derived EndpointSlices.
 extension LoadSession {
     mutating func finish() -> Cluster {
-        var pods = expandWorkloads()
+        let expanded = expandWorkloads()
+        var pods = expanded.pods
         var cluster = Cluster(network: options.network)
+        cluster.workloads = expanded.workloads
         cluster.namespaces = Set(["default", "kube-system"] + declaredNamespaces)
         checkNamespaces(pods: pods, cluster: &cluster)
         assignPodAddresses(&pods)

@@ -333,7 +333,7 @@ extension LoadSession {
         return EndpointSlice(meta: meta, serviceName: serviceName, addressType: family, endpoints: endpoints, ports: ports, origin: .manifest)
     }
 
-    func readWorkload(_ object: Node.Mapping, kind: Workload.Kind, meta: ObjectMeta, reader: ManifestReader) -> Workload? {
+    func readWorkload(_ object: Node.Mapping, kind: WorkloadObject.Kind, meta: ObjectMeta, reader: ManifestReader) -> WorkloadObject? {
         let spec = reader.mapping(object, "spec", path: "spec")
         var replicas = 1
         if let node = reader.value(spec, "replicas"), let number = reader.int(node, path: "spec.replicas") {
@@ -365,7 +365,7 @@ extension LoadSession {
         if kind == .statefulSet {
             serviceName = reader.string(spec, "serviceName", path: "spec.serviceName").flatMap { $0.isEmpty ? nil : $0 }
         }
-        return Workload(kind: kind, meta: meta, owners: readOwners(object, reader: reader), replicas: replicas, serviceName: serviceName, template: pod)
+        return WorkloadObject(kind: kind, meta: meta, owners: readOwners(object, reader: reader), replicas: replicas, serviceName: serviceName, template: pod)
     }
 }
 

@@ -4,7 +4,7 @@ import DNSWire
 extension LoadSession {
     /// Expands the workloads into pods, in document order. Workloads whose pods are already in the
     /// input (`kubectl get all -o yaml` lists them) are not expanded a second time.
-    mutating func expandWorkloads() -> [PendingPod] {
+    mutating func expandWorkloads() -> (pods: [PendingPod], workloads: [Workload]) {
         var generator = KubernetesNameGenerator(seed: options.seed)
         var podOwners: Set<ObjectKey> = []
         var replicaSetOwner: [ObjectKey: String] = [:]
@@ -22,16 +22,32 @@ extension LoadSession {
         }
 
         var result: [PendingPod] = []
+        var records: [Workload] = []
+        let listedPods = podSources.compactMap { source -> PendingPod? in
+            if case .pod(let pending) = source { return pending }
+            return nil
+        }
         for source in podSources {
             switch source {
             case .pod(let pending):
                 result.append(pending)
             case .workload(let workload):
+                // listed pods (`kubectl get all`) name their owner directly (a Deployment's own its ReplicaSet)
+                let owned = listedPods.filter { pending in
+                    pending.pod.meta.namespace == workload.meta.namespace
+                        && pending.owners.contains { $0.kind == workload.kind.rawValue && $0.name == workload.meta.name }
+                }
+                var record = Workload(
+                    kind: Workload.Kind(rawValue: workload.kind.rawValue) ?? .deployment, meta: workload.meta, replicas: workload.replicas,
+                    serviceName: workload.serviceName, template: workload.template, podNames: owned.map(\.pod.meta.name))
                 let namespace = workload.meta.namespace
                 let key = ObjectKey(kind: workload.kind.rawValue, namespace: namespace, name: workload.meta.name)
                 switch workload.kind {
                 case .statefulSet, .replicaSet:
-                    if podOwners.contains(key) { continue }
+                    if podOwners.contains(key) {
+                        records.append(record)
+                        continue
+                    }
                     if workload.kind == .replicaSet, let deployment = replicaSetOwner[key],
                         seen[ObjectKey(kind: "Deployment", namespace: namespace, name: deployment)] != nil
                     {
@@ -44,41 +60,36 @@ extension LoadSession {
                         let prefix = workload.meta.name + "-"
                         return owner.name.hasPrefix(prefix) && !owner.name.dropFirst(prefix.count).contains("-")
                     }
-                    if listed { continue }
+                    if listed {
+                        records.append(record)
+                        continue
+                    }
                 }
-                result.append(contentsOf: expand(workload, generator: &generator))
+                let (pods, templateHash) = expand(record, generator: &generator)
+                record.podNames = pods.map(\.pod.meta.name)
+                record.templateHash = templateHash
+                records.append(record)
+                result.append(contentsOf: pods)
             }
         }
-        return result
+        return (result, records)
     }
 
-    private func expand(_ workload: Workload, generator: inout KubernetesNameGenerator) -> [PendingPod] {
-        let owner = (kind: workload.kind.rawValue, name: workload.meta.name)
+    private func expand(_ record: Workload, generator: inout KubernetesNameGenerator) -> (pods: [PendingPod], templateHash: String?) {
+        let owner = (kind: record.kind.rawValue, name: record.meta.name)
         var pods: [PendingPod] = []
-        let templateHash = workload.kind == .deployment ? generator.string(10) : nil
-        for ordinal in 0..<workload.replicas {
-            var pod = workload.template
-            switch workload.kind {
-            case .deployment:
-                pod.meta.name = "\(workload.meta.name)-\(templateHash ?? "")-\(generator.string(5))"
-                pod.meta.labels["pod-template-hash"] = templateHash
-            case .replicaSet:
-                pod.meta.name = "\(workload.meta.name)-\(generator.string(5))"
-            case .statefulSet:
-                pod.meta.name = "\(workload.meta.name)-\(ordinal)"
-                pod.hostname = pod.meta.name
-                pod.subdomain = workload.serviceName
-                pod.meta.labels["statefulset.kubernetes.io/pod-name"] = pod.meta.name
-                pod.meta.labels["apps.kubernetes.io/pod-index"] = String(ordinal)
-            }
+        var record = record
+        record.templateHash = record.kind == .deployment ? generator.string(10) : nil
+        for ordinal in 0..<record.replicas {
+            let pod = record.makePod(ordinal: ordinal, suffix: record.kind == .statefulSet ? "" : generator.string(5))
             if let first = seen[ObjectKey(kind: "Pod", namespace: pod.meta.namespace, name: pod.meta.name)] {
                 log.error(
-                    workload.meta.source,
-                    "\(workload.kind.rawValue) \"\(workload.meta.name)\" creates pod \"\(pod.meta.name)\", which is already declared at \(first)")
+                    record.meta.source,
+                    "\(record.kind.rawValue) \"\(record.meta.name)\" creates pod \"\(pod.meta.name)\", which is already declared at \(first)")
                 continue
             }
             pods.append(PendingPod(pod: pod, owners: [owner]))
         }
-        return pods
+        return (pods, record.templateHash)
     }
 }

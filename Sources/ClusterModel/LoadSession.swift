@@ -44,7 +44,7 @@ struct LoadSession {
     }
 
     /// A Deployment, ReplicaSet or StatefulSet, expanded into pods in `finish()`.
-    struct Workload {
+    struct WorkloadObject {
         enum Kind: String {
             case deployment = "Deployment"
             case replicaSet = "ReplicaSet"
@@ -62,7 +62,7 @@ struct LoadSession {
     /// Pods and workloads in document order, so generated pods sit where their workload was.
     enum PodSource {
         case pod(PendingPod)
-        case workload(Workload)
+        case workload(WorkloadObject)
     }
 
     struct ObjectKey: Hashable {
@@ -236,7 +236,7 @@ struct LoadSession {
         case "EndpointSlice":
             if let slice = readEndpointSlice(mapping, meta: meta, reader: reader) { slices.append(slice) }
         default:
-            if let workloadKind = Workload.Kind(rawValue: kind), let workload = readWorkload(mapping, kind: workloadKind, meta: meta, reader: reader) {
+            if let workloadKind = WorkloadObject.Kind(rawValue: kind), let workload = readWorkload(mapping, kind: workloadKind, meta: meta, reader: reader) {
                 podSources.append(.workload(workload))
             }
         }
