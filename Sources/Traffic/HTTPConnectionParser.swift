@@ -4,20 +4,26 @@ import NIOHTTP1
 
 /// Turns the two reassembled directions of one TCP connection into HTTP/1.x exchanges, using
 /// NIOHTTP1's own decoders (`HTTPRequestDecoder` for the client's octets, `HTTPResponseDecoder`
-/// for the server's) on two `EmbeddedChannel`s: no second hand-written HTTP parser.
+/// for the server's): no second hand-written HTTP parser.
 ///
-/// Requests and responses pair in order (keep-alive); each request head is also written outbound
-/// into the response decoder so that it knows a `HEAD` response has no body. 1xx interim responses
-/// are dropped by the decoder; a 101 switches the connection to a protocol kubetape does not read.
+/// The decoders are driven directly as `ByteToMessageDecoder`s, each direction with its own
+/// cumulation buffer, the way `ByteToMessageHandler` drives them, but with no channel per stream:
+/// the parts they fire land in one ``HTTPDecoderHost`` shared by every connection of a
+/// ``TrafficDecoder``.
+///
+/// Requests and responses pair in order (keep-alive); each request head is also written into the
+/// response decoder so that it knows a `HEAD` response has no body. 1xx interim responses are
+/// dropped by the decoder; a 101 switches the connection to a protocol kubetape does not read.
 /// After a gap, a direction is re-parsed from the next segment that starts a request line
 /// (client) or a status line (server).
 final class HTTPConnectionParser {
     let client: Endpoint
     let server: Endpoint
     let previewLimit: Int
+    private let host: HTTPDecoderHost
 
-    private var requestChannel: EmbeddedChannel?
-    private var responseChannel: EmbeddedChannel?
+    private var requestDecoder: HTTPDecoderHost.Stream<HTTPRequestDecoder>?
+    private var responseDecoder: HTTPDecoderHost.Stream<HTTPResponseDecoder>?
     private var requestsAwaitingResponse: [HTTPExchange.Request] = []
     private var requestHeadsWritten = 0
     private var finalResponsesSeen = 0
@@ -47,10 +53,11 @@ final class HTTPConnectionParser {
         case error(TrafficError)
     }
 
-    init(client: Endpoint, server: Endpoint, previewLimit: Int) {
+    init(client: Endpoint, server: Endpoint, previewLimit: Int, host: HTTPDecoderHost) {
         self.client = client
         self.server = server
         self.previewLimit = previewLimit
+        self.host = host
     }
 
     /// True when `bytes` begins like an HTTP/1.x request line (`METHOD SP`, with ` HTTP/1.` on the
@@ -87,6 +94,19 @@ final class HTTPConnectionParser {
         "REPORT", "PURGE",
     ]
 
+    /// `HTTP/major.minor`, without building a string for the two versions HTTP/1 has.
+    static func versionText(_ version: HTTPVersion) -> String {
+        switch (version.major, version.minor) {
+        case (1, 1): return "HTTP/1.1"
+        case (1, 0): return "HTTP/1.0"
+        default: return "HTTP/\(version.major).\(version.minor)"
+        }
+    }
+
+    /// The request head the response decoder is told about for a response whose request the
+    /// capture did not see.
+    private static let unseenRequest = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
+
     func feed(fromClient: Bool, _ chunk: StreamChunk, emit: (Output) -> Void) {
         guard !upgraded else { return }
         switch chunk {
@@ -95,11 +115,11 @@ final class HTTPConnectionParser {
             _ = (octets, frame)
             if fromClient {
                 request = nil
-                discard(&requestChannel)
+                discard(&requestDecoder)
                 clientNeedsResync = true
             } else {
                 response = nil
-                discard(&responseChannel)
+                discard(&responseDecoder)
                 serverNeedsResync = true
             }
         case .end(let frame, let time):
@@ -113,26 +133,17 @@ final class HTTPConnectionParser {
         }
     }
 
-    /// Closes a channel before dropping it: an EmbeddedChannel and its pipeline hold each other
-    /// until the channel is closed.
-    private func discard(_ channel: inout EmbeddedChannel?) {
-        if let c = channel { _ = try? c.finish(acceptAlreadyClosed: true) }
-        channel = nil
+    /// Ends a decoder that is dropped: it is told it was removed (which releases its parser),
+    /// without reading the octets it still holds.
+    private func discard<Decoder>(_ stream: inout HTTPDecoderHost.Stream<Decoder>?) {
+        stream?.remove()
+        stream = nil
     }
 
-    private func makeRequestChannel() -> EmbeddedChannel {
-        let channel = EmbeddedChannel()
-        try? channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        return channel
-    }
-
-    private func makeResponseChannel() -> EmbeddedChannel {
-        let channel = EmbeddedChannel()
-        try? channel.pipeline.syncOperations.addHandler(
-            ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop)))
+    private func makeResponseDecoder() -> HTTPDecoderHost.Stream<HTTPResponseDecoder> {
         requestHeadsWritten = 0
         finalResponsesSeen = 0
-        return channel
+        return host.stream(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop))
     }
 
     private func feedRequest(_ bytes: ArraySlice<UInt8>, frame: Int, time: Int64, emit: (Output) -> Void) {
@@ -140,43 +151,40 @@ final class HTTPConnectionParser {
             guard Self.startsWithRequestLine(bytes) else { return }
             clientNeedsResync = false
         }
-        let channel = requestChannel ?? makeRequestChannel()
-        requestChannel = channel
+        if requestDecoder == nil { requestDecoder = host.stream(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)) }
         if request != nil, request?.frames.last != frame { request?.frames.append(frame) }
-        do {
-            try channel.writeInbound(channel.allocator.buffer(bytes: bytes))
-            while let part = try channel.readInbound(as: HTTPServerRequestPart.self) {
-                switch part {
-                case .head(let head):
-                    request = Partial(
-                        head: head.method.rawValue, uri: head.uri, version: "HTTP/\(head.version.major).\(head.version.minor)",
-                        host: head.headers.first(name: "host"), status: 0, contentType: head.headers.first(name: "content-type"),
-                        chunked: false, frames: [frame])
-                    // Tell the response decoder, so that a HEAD response is read without a body.
-                    let responseChannel = self.responseChannel ?? makeResponseChannel()
-                    self.responseChannel = responseChannel
-                    try? responseChannel.writeOutbound(HTTPClientRequestPart.head(head))
-                    _ = try? responseChannel.readOutbound(as: HTTPClientRequestPart.self)
-                    requestHeadsWritten += 1
-                case .body(let body):
-                    appendBody(&request, body)
-                case .end:
-                    if let partial = request {
-                        requestsAwaitingResponse.append(
-                            HTTPExchange.Request(
-                                method: partial.head, uri: partial.uri, version: partial.version, host: partial.host,
-                                bodyPreview: partial.preview, bodyLength: partial.length, frame: frame, timeNanoseconds: time))
-                        requestFrames.append(partial.frames)
-                    }
-                    request = nil
-                }
-            }
-        } catch {
+        if let error = requestDecoder!.decode(bytes, collector: host.requests) {
+            host.requests.parts.removeAll(keepingCapacity: true)
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP request stream \(client) → \(server): \(error)")))
             request = nil
-            discard(&requestChannel)
+            discard(&requestDecoder)
             clientNeedsResync = true
+            return
         }
+        for part in host.requests.parts {
+            switch part {
+            case .head(let head):
+                request = Partial(
+                    head: head.method.rawValue, uri: head.uri, version: Self.versionText(head.version), host: head.headers.first(name: "host"),
+                    status: 0, contentType: head.headers.first(name: "content-type"), chunked: false, frames: [frame])
+                // Tell the response decoder, so that a HEAD response is read without a body.
+                if responseDecoder == nil { responseDecoder = makeResponseDecoder() }
+                responseDecoder!.decoder.write(data: .head(head))
+                requestHeadsWritten += 1
+            case .body(let body):
+                appendBody(&request, body)
+            case .end:
+                if let partial = request {
+                    requestsAwaitingResponse.append(
+                        HTTPExchange.Request(
+                            method: partial.head, uri: partial.uri, version: partial.version, host: partial.host,
+                            bodyPreview: partial.preview, bodyLength: partial.length, frame: frame, timeNanoseconds: time))
+                    requestFrames.append(partial.frames)
+                }
+                request = nil
+            }
+        }
+        host.requests.parts.removeAll(keepingCapacity: true)
     }
 
     private func feedResponse(_ bytes: ArraySlice<UInt8>, frame: Int, time: Int64, emit: (Output) -> Void) {
@@ -184,48 +192,48 @@ final class HTTPConnectionParser {
             guard Self.startsWithStatusLine(bytes) else { return }
             serverNeedsResync = false
         }
-        let channel = responseChannel ?? makeResponseChannel()
-        responseChannel = channel
+        if responseDecoder == nil { responseDecoder = makeResponseDecoder() }
         if response != nil, response?.frames.last != frame { response?.frames.append(frame) }
         if requestHeadsWritten <= finalResponsesSeen, response == nil {
             // A response whose request the capture did not see: let the decoder read it as GET's.
-            try? channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
-            _ = try? channel.readOutbound(as: HTTPClientRequestPart.self)
+            responseDecoder!.decoder.write(data: Self.unseenRequest)
             requestHeadsWritten += 1
         }
-        do {
-            try channel.writeInbound(channel.allocator.buffer(bytes: bytes))
-            try readResponses(channel, frame: frame, time: time, emit: emit)
-        } catch {
+        if let error = responseDecoder!.decode(bytes, collector: host.responses) {
+            host.responses.parts.removeAll(keepingCapacity: true)
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response stream \(server) → \(client): \(error)")))
             response = nil
-            discard(&responseChannel)
+            discard(&responseDecoder)
             serverNeedsResync = true
+            return
         }
+        readResponses(frame: frame, time: time, emit: emit)
     }
 
-    private func readResponses(_ channel: EmbeddedChannel, frame: Int, time: Int64, emit: (Output) -> Void) throws {
-        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
+    /// Turns the response parts the decoder produced into exchanges.
+    private func readResponses(frame: Int, time: Int64, emit: (Output) -> Void) {
+        defer { host.responses.parts.removeAll(keepingCapacity: true) }
+        for part in host.responses.parts {
             switch part {
             case .head(let head):
                 finalResponsesSeen += 1
+                var chunked = false
+                if head.headers.contains(name: "transfer-encoding") {
+                    chunked = head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" }
+                }
                 response = Partial(
-                    head: "", uri: "", version: "HTTP/\(head.version.major).\(head.version.minor)", host: nil,
-                    status: Int(head.status.code), contentType: head.headers.first(name: "content-type"),
-                    chunked: head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" },
-                    frames: [frame])
-                response?.uri = head.status.reasonPhrase
+                    head: "", uri: head.status.reasonPhrase, version: Self.versionText(head.version), host: nil, status: Int(head.status.code),
+                    contentType: head.headers.first(name: "content-type"), chunked: chunked, frames: [frame])
             case .body(let body):
                 appendBody(&response, body)
             case .end:
                 guard let partial = response else { continue }
                 response = nil
                 let answered = requestsAwaitingResponse.isEmpty ? nil : requestsAwaitingResponse.removeFirst()
-                let frames = answered != nil && !requestFrames.isEmpty ? requestFrames.removeFirst() : []
+                var all = answered != nil && !requestFrames.isEmpty ? requestFrames.removeFirst() : []
                 let result = HTTPExchange.Response(
                     status: partial.status, reason: partial.uri, version: partial.version, contentType: partial.contentType,
                     chunked: partial.chunked, bodyPreview: partial.preview, bodyLength: partial.length, frame: frame, timeNanoseconds: time)
-                var all = frames
                 for f in partial.frames where all.last != f { all.append(f) }
                 emit(.exchange(HTTPExchange(client: client, server: server, request: answered, response: result), frames: all))
                 if partial.status == 101 {
@@ -247,18 +255,18 @@ final class HTTPConnectionParser {
 
     /// The server's side ended (FIN): a response delimited by the close completes in this frame.
     private func serverClosed(frame: Int, time: Int64, emit: (Output) -> Void) {
-        guard !upgraded, let channel = responseChannel else { return }
-        responseChannel = nil
+        guard !upgraded, var stream = responseDecoder else { return }
+        responseDecoder = nil
         guard response != nil else {
-            _ = try? channel.finish(acceptAlreadyClosed: true)
+            stream.remove()
             return
         }
         if response?.frames.last != frame { response?.frames.append(frame) }
-        do {
-            _ = try channel.finish(acceptAlreadyClosed: true)
-            try readResponses(channel, frame: frame, time: time, emit: emit)
-        } catch {
+        if let error = stream.decodeEOF(collector: host.responses) {
+            host.responses.parts.removeAll(keepingCapacity: true)
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response \(server) → \(client) ended early: \(error)")))
+        } else {
+            readResponses(frame: frame, time: time, emit: emit)
         }
         response = nil
     }
@@ -273,7 +281,7 @@ final class HTTPConnectionParser {
         }
         requestsAwaitingResponse = []
         requestFrames = []
-        discard(&requestChannel)
-        discard(&responseChannel)
+        discard(&requestDecoder)
+        discard(&responseDecoder)
     }
 }

@@ -91,6 +91,9 @@ public final class TrafficDecoder {
     private var chunksA: [StreamChunk] = []
     private var chunksB: [StreamChunk] = []
     private var scratchDiagnostics: [TrafficError] = []
+    /// NIOHTTP1's decoders run here for every HTTP connection; made with the first one, on the
+    /// decoding thread.
+    private lazy var httpHost = HTTPDecoderHost()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -506,7 +509,7 @@ public final class TrafficDecoder {
         let receiver = fromLower ? upper : lower
         if configuration.detectHTTPByRequestLine && HTTPConnectionParser.startsWithRequestLine(firstBytes) {
             connection.mode = .http
-            connection.http = HTTPConnectionParser(client: sender, server: receiver, previewLimit: configuration.bodyPreviewLimit)
+            connection.http = HTTPConnectionParser(client: sender, server: receiver, previewLimit: configuration.bodyPreviewLimit, host: httpHost)
             return
         }
         if configuration.httpPorts.contains(lower.port) || configuration.httpPorts.contains(upper.port) {
@@ -520,7 +523,8 @@ public final class TrafficDecoder {
             }
             connection.mode = .http
             connection.http = HTTPConnectionParser(
-                client: serverIsLower ? upper : lower, server: serverIsLower ? lower : upper, previewLimit: configuration.bodyPreviewLimit)
+                client: serverIsLower ? upper : lower, server: serverIsLower ? lower : upper, previewLimit: configuration.bodyPreviewLimit,
+                host: httpHost)
             return
         }
         connection.mode = .ignored

@@ -1,0 +1,132 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+
+/// Runs NIOHTTP1's `HTTPRequestDecoder` and `HTTPResponseDecoder` for every HTTP connection of
+/// one ``TrafficDecoder`` without a channel per stream.
+///
+/// A decoder needs a `ChannelHandlerContext` to fire its parts into. The host owns two channels
+/// built once, each with a do-nothing anchor handler whose context the decoders use, followed by
+/// a collector that keeps the parts (and the first error) for the connection parser to read. Each
+/// stream keeps its own decoder and cumulation buffer and is fed the way `ByteToMessageHandler`
+/// feeds a decoder: octets appended to the buffer, `decode` once per segment (the HTTP decoder
+/// always asks for more data), `decodeLast` with EOF when the stream ends, and
+/// `decoderAdded`/`decoderRemoved` around its life.
+///
+/// Not thread-safe: it belongs to one decoder, created on the thread that decodes.
+final class HTTPDecoderHost {
+    /// The end of a host channel's pipeline: keeps what the decoder fired.
+    final class Collector<Part>: ChannelInboundHandler {
+        typealias InboundIn = Part
+
+        /// Parts fired since the connection parser last read them.
+        var parts: [Part] = []
+        /// The first error fired since the last ``takeError()``.
+        private var error: (any Error)?
+
+        init() { parts.reserveCapacity(8) }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            parts.append(unwrapInboundIn(data))
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            if self.error == nil { self.error = error }
+        }
+
+        func takeError() -> (any Error)? {
+            defer { error = nil }
+            return error
+        }
+    }
+
+    /// Where the decoders fire from: its context's next handler is the collector.
+    private final class Anchor: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+    }
+
+    /// One direction of one connection: a decoder and the octets it has not consumed yet.
+    struct Stream<Decoder: ByteToMessageDecoder> {
+        private(set) var decoder: Decoder
+        private var buffer: ByteBuffer
+        private let context: ChannelHandlerContext
+
+        fileprivate init(decoder: Decoder, context: ChannelHandlerContext) {
+            self.decoder = decoder
+            self.context = context
+            buffer = context.channel.allocator.buffer(capacity: 0)
+            self.decoder.decoderAdded(context: context)
+        }
+
+        /// Appends `bytes` and lets the decoder read what it can; the parts land in `collector`.
+        /// Returns the error the decoder threw or fired first, if any; the stream must then be
+        /// removed.
+        mutating func decode(_ bytes: ArraySlice<UInt8>, collector: Collector<Decoder.InboundOut>) -> (any Error)? {
+            if buffer.readableBytes == 0 { buffer.clear() }
+            buffer.writeBytes(bytes)
+            guard buffer.readableBytes > 0 else { return nil }
+            var thrown: (any Error)?
+            do {
+                _ = try decoder.decode(context: context, buffer: &buffer)
+            } catch {
+                thrown = error
+            }
+            if buffer.readerIndex > 4096, buffer.readerIndex > buffer.capacity / 2 { buffer.discardReadBytes() }
+            return collector.takeError() ?? thrown
+        }
+
+        /// The stream ended (FIN): the decoder reads what is left and then EOF, and is removed.
+        mutating func decodeEOF(collector: Collector<Decoder.InboundOut>) -> (any Error)? {
+            var thrown: (any Error)?
+            do {
+                _ = try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: true)
+            } catch {
+                thrown = error
+            }
+            remove()
+            return collector.takeError() ?? thrown
+        }
+
+        /// Tells the decoder it is done (NIOHTTP1's parser holds itself until then).
+        mutating func remove() {
+            decoder.decoderRemoved(context: context)
+        }
+    }
+
+    let requests = Collector<HTTPServerRequestPart>()
+    let responses = Collector<HTTPClientResponsePart>()
+    private let requestChannel = EmbeddedChannel()
+    private let responseChannel = EmbeddedChannel()
+    private let requestContext: ChannelHandlerContext
+    private let responseContext: ChannelHandlerContext
+
+    init() {
+        requestContext = Self.context(requestChannel, requests)
+        responseContext = Self.context(responseChannel, responses)
+    }
+
+    deinit {
+        // A channel and its pipeline hold each other until the channel is closed.
+        _ = try? requestChannel.finish(acceptAlreadyClosed: true)
+        _ = try? responseChannel.finish(acceptAlreadyClosed: true)
+    }
+
+    private static func context<Part>(_ channel: EmbeddedChannel, _ collector: Collector<Part>) -> ChannelHandlerContext {
+        let anchor = Anchor()
+        let pipeline = channel.pipeline.syncOperations
+        // Adding handlers to a fresh embedded channel's pipeline on its own thread cannot fail.
+        try! pipeline.addHandler(anchor)
+        try! pipeline.addHandler(collector)
+        return try! pipeline.context(handler: anchor)
+    }
+
+    /// A request stream (client to server) with a fresh decoder.
+    func stream(_ decoder: HTTPRequestDecoder) -> Stream<HTTPRequestDecoder> {
+        Stream(decoder: decoder, context: requestContext)
+    }
+
+    /// A response stream (server to client) with a fresh decoder.
+    func stream(_ decoder: HTTPResponseDecoder) -> Stream<HTTPResponseDecoder> {
+        Stream(decoder: decoder, context: responseContext)
+    }
+}
