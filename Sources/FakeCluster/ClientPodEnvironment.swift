@@ -1,17 +1,19 @@
 import ClusterModel
 import DNSWire
 
-/// The client pod that `exec` (and `serve --plan netns`) runs commands in.
-enum ExecEnvironment {
-    struct Client {
-        var pod: Pod
+/// The client pod that commands run in (`kubetape exec`, `serve --plan netns`, scenario `exec:`
+/// steps) and the files the kubelet would give it.
+public enum ClientPodEnvironment {
+    /// The chosen pod.
+    public struct Client: Sendable {
+        public var pod: Pod
         /// True when the pod was not in the manifests and kubetape assumed it.
-        var assumed: Bool
+        public var assumed: Bool
     }
 
     /// The pod `namespace/name`, or by default a pod named `dns-test` in the first namespace
     /// that has pods; a pod missing from the manifests is assumed to exist, with a free address.
-    static func clientPod(in cluster: Cluster, named reference: String?) -> Client {
+    public static func clientPod(in cluster: Cluster, named reference: String?) -> Client {
         let namespaces = cluster.pods.map(\.meta.namespace).filter { $0 != "kube-system" }
         let namespace: String
         let name: String
@@ -31,7 +33,7 @@ enum ExecEnvironment {
     }
 
     /// The highest address of the first IPv4 pod CIDR that no pod uses.
-    static func freePodAddress(in cluster: Cluster) -> IPAddress {
+    public static func freePodAddress(in cluster: Cluster) -> IPAddress {
         let used = Set(cluster.pods.flatMap(\.ips))
         let cidr = cluster.network.podCIDRs.first { $0.family == .ipv4 }
         guard let cidr, case .v4(let network) = cidr.address else { return IPAddress("10.244.255.254")! }
@@ -46,7 +48,7 @@ enum ExecEnvironment {
     }
 
     /// `/etc/hosts` as the kubelet writes it for the pod.
-    static func hosts(for pod: Pod, clusterDomain: DNSName) -> String {
+    public static func hosts(for pod: Pod, clusterDomain: DNSName) -> String {
         var lines = [
             "# Kubernetes-managed hosts file (written by kubetape).",
             "127.0.0.1\tlocalhost",

@@ -10,10 +10,26 @@ public final class ClusterDNSQueryHandler: DNSQueryHandler {
     private let responder: NIOLockedValueBox<ClusterDNSResponder>
     /// Cluster address → loopback address, applied to A records when answers are rewritten.
     let rewrite: [IPAddress: IPv4Address]?
+    /// The answered queries, when recording (`nil` otherwise: a long `serve` keeps nothing).
+    private let answered: NIOLockedValueBox<[AnsweredQuery]>?
 
-    public init(responder: ClusterDNSResponder, rewritingAnswersWith plan: LoopbackAddressPlan? = nil) {
+    /// Most queries kept when recording; later ones are counted in ``droppedRecords`` only.
+    public static let recordLimit = 100_000
+    private let dropped = NIOLockedValueBox(0)
+
+    /// A query the server answered: question, transport and the reply.
+    public struct AnsweredQuery: Sendable {
+        public var question: DNSQuestion
+        public var transport: DNSTransport
+        public var reply: DNSMessage
+    }
+
+    /// `recording`: keep every answered query (``answeredQueries``), for reports of what unmodified
+    /// programs asked.
+    public init(responder: ClusterDNSResponder, rewritingAnswersWith plan: LoopbackAddressPlan? = nil, recording: Bool = false) {
         self.responder = NIOLockedValueBox(responder)
         self.rewrite = plan?.addresses
+        self.answered = recording ? NIOLockedValueBox([]) : nil
     }
 
     public func response(to query: DNSMessage, transport: DNSTransport) -> DNSMessage? {
@@ -22,8 +38,22 @@ public final class ClusterDNSQueryHandler: DNSQueryHandler {
             reply.answers = reply.answers.map { ClusterDNSQueryHandler.rewritten($0, rewrite) }
             reply.additional = reply.additional.map { ClusterDNSQueryHandler.rewritten($0, rewrite) }
         }
+        if let answered, let question = query.questions.first {
+            let kept = answered.withLockedValue { list -> Bool in
+                guard list.count < ClusterDNSQueryHandler.recordLimit else { return false }
+                list.append(AnsweredQuery(question: question, transport: transport, reply: reply))
+                return true
+            }
+            if !kept { dropped.withLockedValue { $0 += 1 } }
+        }
         return reply
     }
+
+    /// The queries answered so far, in order (empty unless recording).
+    public var answeredQueries: [AnsweredQuery] { answered?.withLockedValue { $0 } ?? [] }
+
+    /// Queries answered beyond ``recordLimit`` and not kept.
+    public var droppedRecords: Int { dropped.withLockedValue { $0 } }
 
     /// Replaces the responder, e.g. after a change to the cluster; the shuffle state starts anew.
     public func replace(with newResponder: ClusterDNSResponder) {

@@ -30,6 +30,24 @@ public struct NetworkNamespace: Hashable, Sendable {
         try IPCommand.run(["-n", name] + arguments)
     }
 
+    /// Removes every namespace of this process (`kubetape-<own pid>-…`) after ending what runs in
+    /// it (all started by kubetape): the last resort on SIGINT/SIGTERM. Returns the names removed.
+    @discardableResult
+    public static func removeOwned() -> [String] {
+        guard let listing = try? IPCommand.output(["netns", "list"]) else { return [] }
+        var removed: [String] = []
+        for line in listing.split(separator: "\n") {
+            let name = String(line.split(separator: " ").first ?? "")
+            guard name.hasPrefix(prefix()) else { continue }
+            if let pids = try? IPCommand.output(["netns", "pids", name]) {
+                for child in pids.split(separator: "\n").compactMap({ Int32($0) }) where child != getpid() { kill(child, SIGKILL) }
+            }
+            NetworkNamespace(name: name).remove()
+            removed.append(name)
+        }
+        return removed
+    }
+
     /// Removes every `kubetape-<pid>-…` namespace whose process no longer exists.
     /// Returns the names removed.
     @discardableResult

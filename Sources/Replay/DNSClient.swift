@@ -1,11 +1,13 @@
 import DNSWire
+import FakeCluster
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A blocking stub-resolver transport to the fake cluster's DNS server on loopback: UDP, retried
-/// over TCP when the reply is truncated (as glibc does), or TCP only. Refuses non-loopback servers.
+/// A blocking stub-resolver transport to the fake cluster's DNS server: UDP, retried over TCP when
+/// the reply is truncated (as glibc does), or TCP only. On loopback, or from inside the client
+/// pod's namespace (netns plan); see ``ClientSocket``.
 enum DNSClient {
     /// How a lookup's queries travel.
     enum Transport: String {
@@ -18,8 +20,10 @@ enum DNSClient {
     }
 
     /// Sends `query` and returns the reply whose ID matches (stray datagrams are skipped).
-    static func exchange(_ query: DNSMessage, server: IPv4Address, port: UInt16, transport: Transport, timeoutSeconds: Int = 2) throws(Failure) -> DNSMessage {
-        guard server.octets[0] == 127 else { throw Failure(description: "\(server) is not a loopback address") }
+    static func exchange(
+        _ query: DNSMessage, server: IPv4Address, port: UInt16, transport: Transport, timeoutSeconds: Int = 2, in namespace: NetworkNamespace? = nil
+    ) throws(Failure) -> DNSMessage {
+        guard server.octets[0] == 127 || namespace != nil else { throw Failure(description: "\(server) is not a loopback address") }
         let wire: [UInt8]
         do {
             wire = try query.wireBytes()
@@ -27,23 +31,26 @@ enum DNSClient {
             throw Failure(description: "cannot encode the query: \(error)")
         }
         if transport == .udp {
-            let reply = try udp(wire, id: query.header.id, server: server, port: port, timeoutSeconds: timeoutSeconds)
+            let reply = try udp(wire, id: query.header.id, server: server, port: port, timeoutSeconds: timeoutSeconds, in: namespace)
             guard reply.header.truncated else { return reply }
         }
-        return try tcp(wire, id: query.header.id, server: server, port: port, timeoutSeconds: timeoutSeconds)
+        return try tcp(wire, id: query.header.id, server: server, port: port, timeoutSeconds: timeoutSeconds, in: namespace)
     }
 
-    static func connectedSocket(_ type: Int32, server: IPv4Address, port: UInt16, timeoutSeconds: Int) throws(Failure) -> Int32 {
+    static func connectedSocket(_ type: Int32, server: IPv4Address, port: UInt16, timeoutSeconds: Int, in namespace: NetworkNamespace?) throws(Failure) -> Int32
+    {
         do {
-            return try LoopbackSocket.connected(type, address: server, port: port, timeoutSeconds: timeoutSeconds)
+            return try ClientSocket.connected(type, address: server, port: port, timeoutSeconds: timeoutSeconds, in: namespace)
         } catch {
             if error.call == "socket" { throw Failure(description: "socket() failed, errno \(error.code)") }
             throw Failure(description: "connect to \(server):\(port) failed, errno \(error.code)")
         }
     }
 
-    static func udp(_ wire: [UInt8], id: UInt16, server: IPv4Address, port: UInt16, timeoutSeconds: Int) throws(Failure) -> DNSMessage {
-        let fd = try connectedSocket(Int32(SOCK_DGRAM.rawValue), server: server, port: port, timeoutSeconds: timeoutSeconds)
+    static func udp(_ wire: [UInt8], id: UInt16, server: IPv4Address, port: UInt16, timeoutSeconds: Int, in namespace: NetworkNamespace?) throws(Failure)
+        -> DNSMessage
+    {
+        let fd = try connectedSocket(Int32(SOCK_DGRAM.rawValue), server: server, port: port, timeoutSeconds: timeoutSeconds, in: namespace)
         defer { close(fd) }
         guard wire.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == wire.count else {
             throw Failure(description: "UDP send failed, errno \(errno)")
@@ -58,8 +65,10 @@ enum DNSClient {
         throw Failure(description: "no UDP reply with ID \(id)")
     }
 
-    static func tcp(_ wire: [UInt8], id: UInt16, server: IPv4Address, port: UInt16, timeoutSeconds: Int) throws(Failure) -> DNSMessage {
-        let fd = try connectedSocket(Int32(SOCK_STREAM.rawValue), server: server, port: port, timeoutSeconds: timeoutSeconds)
+    static func tcp(_ wire: [UInt8], id: UInt16, server: IPv4Address, port: UInt16, timeoutSeconds: Int, in namespace: NetworkNamespace?) throws(Failure)
+        -> DNSMessage
+    {
+        let fd = try connectedSocket(Int32(SOCK_STREAM.rawValue), server: server, port: port, timeoutSeconds: timeoutSeconds, in: namespace)
         defer { close(fd) }
         let framed = [UInt8(wire.count >> 8), UInt8(wire.count & 0xff)] + wire
         var sent = 0

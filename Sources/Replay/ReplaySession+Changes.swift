@@ -10,40 +10,53 @@ import Scenario
     import Glibc
 #endif
 
-/// Steps that change the cluster: setReady, deletePod, deleteService, apply.
+/// Running a step; the steps that change the cluster (setReady, deletePod, deleteService, apply, scale) and `wait:`.
 extension ReplaySession {
     mutating func run(_ original: Step, index: Int) async throws -> StepReport {
         let step = expanded(original)
+        var report: StepReport
         switch step.action {
         case .lookup(let lookup):
-            var report = lookupStep(step, lookup, index: index)
-            if let variable = step.capture {
-                if let value = report.capturedValue {
-                    variables[variable] = value
-                    report.observations.append("captured ${\(variable)} = \(value)")
-                } else {
-                    report.checks.append(
-                        Check(expectation: "capture", passed: false, expected: ["an answer to capture as ${\(variable)}"], actual: ["no answer"]))
-                }
-            }
-            return report
+            report = lookupStep(step, lookup, index: index)
         case .http(let fetch):
-            return try await httpStep(step, fetch, index: index)
+            report = try await httpStep(step, fetch, index: index)
+        case .exec(let command):
+            report = try await execStep(step, command, index: index)
+        case .wait(let milliseconds):
+            clock += milliseconds
+            var what = "clock +\(ScenarioParser.durationText(milliseconds)) (now \(ScenarioParser.durationText(clock)))"
+            if usesNetns {
+                // unmodified programs keep their own time: wait for real
+                try await Task.sleep(for: .milliseconds(milliseconds))
+                what += ", slept for real"
+            }
+            return StepReport(index: index, name: step.name, kind: step.kind, line: step.location.line, observations: [what], checks: [])
         case .apply(let manifests):
             // reload every manifest so far plus the new ones, then redo the earlier changes
             appliedPaths += manifests.paths
             do {
-                cluster = try ManifestLoader(options: ManifestLoader.Options(seed: seed)).load(paths: scenario.cluster.manifests + appliedPaths)
+                cluster = try ManifestLoader(options: loaderOptions).load(paths: scenario.cluster.manifests + appliedPaths)
             } catch let error as ManifestError {
                 throw ReplayError("\(scenario.displayPath):\(step.location.line):\(step.location.column): apply: \(error.description)")
             }
             for change in changes { _ = try mutate(change) }
             return try await changed(step, index: index, "applied \(manifests.written.joined(separator: " "))")
-        case .setReady, .deletePod, .deleteService:
+        case .setReady, .deletePod, .deleteService, .scale:
             let what = try mutate(step.action)
             changes.append(step.action)
             return try await changed(step, index: index, what)
         }
+        if let variable = step.capture {
+            if let value = report.capturedValue {
+                variables[variable] = value
+                report.observations.append("captured ${\(variable)} = \(value)")
+            } else {
+                let wanted = step.kind == "lookup" ? "an answer" : step.kind == "http" ? "a pod that served" : "a line of output"
+                report.checks.append(
+                    Check(expectation: "capture", passed: false, expected: ["\(wanted) to capture as ${\(variable)}"], actual: ["nothing to capture"]))
+            }
+        }
+        return report
     }
 
     /// Applies a cluster change to `cluster` (without re-deriving) and says what it did.
@@ -70,6 +83,17 @@ extension ReplaySession {
             // its slices go with it: the controller's are garbage-collected, mirrored ones deleted
             cluster.endpointSlices.removeAll { $0.meta.namespace == namespace && $0.serviceName == reference.name }
             return "service \(namespace)/\(reference.name) deleted"
+        case .scale(let scale):
+            let namespace = scale.workload.namespace ?? clientNamespace
+            let result: ScaleResult
+            do {
+                result = try cluster.scale(scale.workload.name, namespace: namespace, kind: scale.kind, to: scale.replicas, seed: seed)
+            } catch {
+                throw ReplayError("\(scenario.displayPath):\(scale.workload.location.line):\(scale.workload.location.column): scale: \(error)")
+            }
+            let created = result.created.map { "\($0.meta.name) (\($0.ips.map(\.description).joined(separator: ", ")))" }
+            return "\(namespace)/\(scale.workload.name) scaled to \(scale.replicas)" + (created.isEmpty ? "" : "; created " + created.joined(separator: ", "))
+                + (result.deleted.isEmpty ? "" : "; deleted " + result.deleted.joined(separator: ", "))
         default:
             return ""
         }

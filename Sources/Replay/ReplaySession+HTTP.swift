@@ -18,21 +18,43 @@ extension ReplaySession {
         var response: HTTPFetcher.Response?
         var failure: String?
         var dns: [SearchWalk.Exchange] = []
+        /// The walk's final name and the names sent to the server.
+        var finalName: String?
+        var sentNames: [String] = []
     }
 
-    mutating func fetch(_ request: Step.HTTPFetch) async throws -> (Fetch, [String]) {
+    /// A keep-alive connection kept across the repeats of a step (`newConnectionEachTime: false`).
+    struct KeptConnection {
+        var connection: HTTPFetcher.Connection
+        var address: IPAddress
+        var pod: String?
+    }
+
+    mutating func fetch(_ request: Step.HTTPFetch, kept: inout KeptConnection?) async throws -> (Fetch, [String]) {
         var observations: [String] = []
         var result = Fetch()
+        if let current = kept {
+            // the pooled connection: no lookup, the same peer, the same pod behind it
+            result.address = current.address
+            result.pod = current.pod
+            do {
+                result.response = try current.connection.get(host: request.host, path: request.path, keepAlive: true)
+            } catch {
+                result.failure = error.description
+                kept = nil
+            }
+            return (result, ["reused the connection to \(current.address):\(request.port)"])
+        }
         let address: IPAddress
         if let literal = IPAddress(request.host) {
             address = literal
         } else {
             let resolution = resolve(request.host, type: .a)
             result.dns = resolution.walk?.exchanges ?? []
+            result.finalName = resolution.walk?.finalName?.description
+            result.sentNames = resolution.sentNames
             for exchange in resolution.walk?.exchanges ?? [] {
-                observations.append(
-                    "dns \(exchange.name) \(exchange.type) \(exchange.rcode)"
-                        + (exchange.reply.answers.isEmpty ? "" : " " + exchange.reply.answers.map(ReplaySession.answerText).joined(separator: " ")))
+                observations.append("dns " + ReplaySession.exchangeLine(exchange, cached: resolution.cachedIDs.contains(exchange.query.header.id)))
             }
             let first = resolution.final?.answers.lazy.compactMap { record -> IPAddress? in
                 if case .a(let v4) = record.data { return .v4(v4) }
@@ -47,23 +69,47 @@ extension ReplaySession {
         }
         result.address = address
         guard let runtime else { throw ReplayError("\(scenario.displayPath): the fake cluster is not running") }
-        guard let loopback = runtime.addressPlan.loopback(for: address) else {
-            result.failure = "\(address) is outside the fake cluster (not contacted)"
-            return (result, observations)
+        let target: IPv4Address
+        let port: UInt16
+        var namespace: NetworkNamespace?
+        if let topology {
+            // netns plan: from inside the client pod to the cluster's real address
+            guard case .v4(let v4) = address else {
+                result.failure = "\(address) is IPv6; the netns plan serves IPv4"
+                return (result, observations)
+            }
+            target = v4
+            port = request.port
+            namespace = topology.client
+        } else {
+            guard let loopback = runtime.addressPlan.loopback(for: address) else {
+                result.failure = "\(address) is outside the fake cluster (not contacted)"
+                return (result, observations)
+            }
+            target = loopback
+            port = runtime.addressPlan.loopbackPort(for: request.port)
         }
         // the connection log is written when a listener accepts, before any byte of the reply
         // exists (the request log is written while the reply is already on its way, so it can lag)
         let before = runtime.log.connections.count
-        let port = runtime.addressPlan.loopbackPort(for: request.port)
         do {
-            result.response = try HTTPFetcher.get(address: loopback, port: port, host: request.host, path: request.path)
+            if request.newConnectionEachTime {
+                result.response = try HTTPFetcher.get(address: target, port: port, host: request.host, path: request.path, in: namespace)
+            } else {
+                let connection = try HTTPFetcher.Connection(address: target, port: port, in: namespace)
+                result.response = try connection.get(host: request.host, path: request.path, keepAlive: true)
+                kept = KeptConnection(connection: connection, address: address)
+            }
         } catch {
             result.failure = error.description
         }
         if result.response != nil {
             // the client's own connection is the first one accepted after `before`: a forwarded one
             // (backend = the pod kube-proxy chose) or one straight to a pod
-            result.pod = runtime.log.connections.dropFirst(before).first?.backend
+            let accepted = runtime.log.connections.dropFirst(before).first
+            result.pod = accepted?.backend
+            kept?.pod = result.pod
+            timingDetails.append("GET \(request.url): \(accepted?.client ?? "?") → \(target):\(port)")
         }
         return (result, observations)
     }
@@ -71,8 +117,9 @@ extension ReplaySession {
     mutating func httpStep(_ step: Step, _ request: Step.HTTPFetch, index: Int) async throws -> StepReport {
         var observations: [String] = []
         var fetches: [Fetch] = []
+        var kept: KeptConnection?
         for repeatIndex in 1...request.repeatCount {
-            let (result, dns) = try await fetch(request)
+            let (result, dns) = try await fetch(request, kept: &kept)
             let prefix = request.repeatCount > 1 ? "[\(repeatIndex)] " : ""
             observations += dns.map { prefix + $0 }
             var line = prefix + "GET \(request.url)"
@@ -88,8 +135,59 @@ extension ReplaySession {
         let distribution = counts.keys.sorted().map { (pod: $0, count: counts[$0] ?? 0) }
         let expect = step.expect
         var checks: [Check] = []
+        checks += servingChecks(expect, addresses: fetches.compactMap(\.address), counts: counts)
+        if let searchQueries = expect.searchQueries {
+            let expected = searchQueries.map(ReplaySession.absolute)
+            let actual = (fetches.first?.dns ?? []).filter { $0.rcode == .nxDomain }.map { $0.name.description.lowercased() }
+            checks.append(Check(expectation: "searchQueries", passed: actual == expected, expected: expected, actual: actual))
+        }
+        checks += ReplaySession.queryChecks(expect, sent: fetches.flatMap(\.sentNames), declared: [request.host] + fetches.compactMap(\.finalName))
+        if let status = expect.status {
+            let actual = ReplaySession.distinct(fetches.map { $0.response.map { String($0.status) } ?? "no response: \($0.failure ?? "?")" })
+            checks.append(Check(expectation: "status", passed: actual == [String(status)], expected: [String(status)], actual: actual))
+        }
+        if let body = expect.body {
+            let bodies = fetches.map { $0.response?.body }
+            let matches: (String?) -> Bool = { text in
+                guard let text else { return false }
+                switch body {
+                case .text(let wanted): return text == wanted
+                case .regex(let pattern): return (try? Regex(pattern).wholeMatch(in: text)) != nil
+                }
+            }
+            let failing = bodies.firstIndex { !matches($0) }
+            let shown = failing.map { bodies[$0] } ?? bodies.first ?? nil
+            let expectedLine: String
+            switch body {
+            case .text(let wanted): expectedLine = ReplaySession.escaped(wanted)
+            case .regex(let pattern): expectedLine = "regex: \(pattern)"
+            }
+            let actualLine = shown.map(ReplaySession.escaped) ?? "no response"
+            checks.append(Check(expectation: "body", passed: failing == nil, expected: [expectedLine], actual: [actualLine]))
+        }
+        var report = StepReport(
+            index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, distribution: distribution, checks: checks)
+        report.capturedValue = fetches.first?.pod
+        for (offset, fetch) in fetches.enumerated() {
+            report.exchanges += fetch.dns.map { ReplaySession.dnsExchange($0, repeatNumber: offset + 1) }
+            if let address = fetch.address {
+                let outcome = fetch.response.map { String($0.status) } ?? fetch.failure ?? "?"
+                report.exchanges.append(
+                    .http(
+                        repeat: offset + 1, request: "GET \(request.url)", destination: "\(address):\(request.port)",
+                        viaService: classify(address) == "service IP",
+                        pod: fetch.pod, outcome: outcome))
+            }
+        }
+        return report
+    }
+
+    /// `connectsTo:`, `servedBy:` and `distribution:` over the addresses a step connected to and
+    /// the pods that served it (`namespace/name` → requests).
+    func servingChecks(_ expect: Expectations, addresses connected: [IPAddress], counts: [String: Int]) -> [Check] {
+        var checks: [Check] = []
         if let connectsTo = expect.connectsTo {
-            let addresses = ReplaySession.distinct(fetches.compactMap(\.address)).sorted { $0.description < $1.description }
+            let addresses = ReplaySession.distinct(connected).sorted { $0.description < $1.description }
             switch connectsTo {
             case .podIPs, .serviceIP:
                 let wanted = connectsTo == .podIPs ? "pod IP" : "service IP"
@@ -129,43 +227,7 @@ extension ReplaySession {
             }
             checks.append(Check(expectation: "distribution", passed: expected == actual, expected: expected, actual: actual))
         }
-        if let status = expect.status {
-            let actual = ReplaySession.distinct(fetches.map { $0.response.map { String($0.status) } ?? "no response: \($0.failure ?? "?")" })
-            checks.append(Check(expectation: "status", passed: actual == [String(status)], expected: [String(status)], actual: actual))
-        }
-        if let body = expect.body {
-            let bodies = fetches.map { $0.response?.body }
-            let matches: (String?) -> Bool = { text in
-                guard let text else { return false }
-                switch body {
-                case .text(let wanted): return text == wanted
-                case .regex(let pattern): return (try? Regex(pattern).wholeMatch(in: text)) != nil
-                }
-            }
-            let failing = bodies.firstIndex { !matches($0) }
-            let shown = failing.map { bodies[$0] } ?? bodies.first ?? nil
-            let expectedLine: String
-            switch body {
-            case .text(let wanted): expectedLine = ReplaySession.escaped(wanted)
-            case .regex(let pattern): expectedLine = "regex: \(pattern)"
-            }
-            let actualLine = shown.map(ReplaySession.escaped) ?? "no response"
-            checks.append(Check(expectation: "body", passed: failing == nil, expected: [expectedLine], actual: [actualLine]))
-        }
-        var report = StepReport(
-            index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, distribution: distribution, checks: checks)
-        for (offset, fetch) in fetches.enumerated() {
-            report.exchanges += fetch.dns.map { ReplaySession.dnsExchange($0, repeatNumber: offset + 1) }
-            if let address = fetch.address {
-                let outcome = fetch.response.map { String($0.status) } ?? fetch.failure ?? "?"
-                report.exchanges.append(
-                    .http(
-                        repeat: offset + 1, request: "GET \(request.url)", destination: "\(address):\(request.port)",
-                        viaService: classify(address) == "service IP",
-                        pod: fetch.pod, outcome: outcome))
-            }
-        }
-        return report
+        return checks
     }
 
     static func escaped(_ text: String) -> String {

@@ -23,14 +23,24 @@ struct ReplaySession {
     let dnsOptions: ClusterDNSOptions
     let handler: ClusterDNSQueryHandler
     let clientNamespace: String
-    let clientPod: Pod
+    var clientPod: Pod
     let resolver: StubResolver
+    /// Options of every manifest load (seed and network plan), also for `apply:`.
+    let loaderOptions: ManifestLoader.Options
+    /// The fake clock, advanced by `wait:` steps, in milliseconds since the start.
+    var clock = 0
+    /// `client.cache: true`: replies by `name type`, with the clock time they were stored.
+    var cache: [String: (reply: DNSMessage, storedAt: Int)] = [:]
     var runtime: ClusterRuntime?
+    /// The netns plan's namespaces while the runtime runs in them.
+    var topology: NetnsTopology?
     var nextQueryID: UInt16 = 1
     /// Manifests added by `apply:` steps, in order.
     var appliedPaths: [String] = []
     /// setReady/deletePod/deleteService so far, redone after an `apply:` reloads the manifests.
     var changes: [Step.Action] = []
+    /// `--timings` details of the current step: loopback addresses and ephemeral ports.
+    var timingDetails: [String] = []
     /// Values captured by earlier steps (`capture:`), substituted for `${NAME}`.
     var variables: [String: String] = [:]
 
@@ -40,7 +50,12 @@ struct ReplaySession {
         self.scenario = scenario
         self.seed = seed
         self.loopbackBlock = loopbackBlock
-        let loader = ManifestLoader(options: ManifestLoader.Options(seed: seed))
+        var network = NetworkPlan()
+        if !scenario.cluster.podCIDRs.isEmpty { network.podCIDRs = scenario.cluster.podCIDRs.compactMap { CIDR($0) } }
+        if !scenario.cluster.serviceCIDRs.isEmpty { network.serviceCIDRs = scenario.cluster.serviceCIDRs.compactMap { CIDR($0) } }
+        if let text = scenario.cluster.dnsServiceIP, let address = IPAddress(text) { network.dnsServiceIP = address }
+        loaderOptions = ManifestLoader.Options(network: network, seed: seed)
+        let loader = ManifestLoader(options: loaderOptions)
         do {
             if let inline = scenario.cluster.inline {
                 // a block scalar's text starts on the line after `inline: |`: pad it with that many
@@ -73,13 +88,21 @@ struct ReplaySession {
             }
         }
         dnsOptions = options
-        handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: cluster, options: options))
+        let netns = ReplaySession.needsNetns(scenario)
+        // exec steps report what the program asked: the server keeps the queries
+        handler = ClusterDNSQueryHandler(responder: ClusterDNSResponder(cluster: cluster, options: options), recording: netns)
         // without client.namespace: the namespace of the manifests' pod of that name, else of the first pod
         let name = scenario.client.name
         let namespace =
             scenario.client.namespace ?? cluster.pods.first { $0.meta.name == name }?.meta.namespace ?? cluster.pods.first?.meta.namespace ?? "default"
         clientNamespace = namespace
         clientPod = cluster.pods.first { $0.meta.namespace == namespace && $0.meta.name == name } ?? Pod(meta: ObjectMeta(name: name, namespace: namespace))
+        if !clientPod.ips.contains(where: \.isIPv4) {
+            // a pod the manifests do not declare: assumed to exist, with a free address
+            clientPod.ips = [ClientPodEnvironment.freePodAddress(in: cluster)]
+        }
+        if let policy = scenario.client.dnsPolicy.flatMap(DNSPolicy.init(rawValue:)) { clientPod.dnsPolicy = policy }
+        if let config = scenario.client.dnsConfig { clientPod.dnsConfig = config }
         resolver = StubResolver(rawValue: scenario.client.resolver) ?? .glibc
     }
 
@@ -88,9 +111,27 @@ struct ReplaySession {
         return KubeletDNS(cluster: cluster, clusterDomain: domain.hasSuffix(".") ? String(domain.dropLast()) : domain).resolvConf(for: clientPod).resolvConf
     }
 
+    static func expanded(_ reference: PodReference, _ x: (String) -> String) -> PodReference {
+        PodReference(parsing: x(reference.description), at: reference.location)
+    }
+
+    /// True when the scenario runs in the netns plan: `cluster.plan: netns`, or an `exec:` step
+    /// and no plan given.
+    static func needsNetns(_ scenario: Scenario) -> Bool {
+        if let plan = scenario.cluster.plan { return plan == "netns" }
+        return scenario.steps.contains { step in
+            if case .exec = step.action { return true }
+            return false
+        }
+    }
+
+    var usesNetns: Bool { ReplaySession.needsNetns(scenario) }
+
     mutating func shutdown() async {
         if let runtime { await runtime.shutdown() }
         runtime = nil
+        topology?.remove()
+        topology = nil
     }
 
     /// The step with `${NAME}` replaced by the captured values.
@@ -103,6 +144,8 @@ struct ReplaySession {
         e.searchQueries = e.searchQueries?.map(x)
         e.cname = e.cname?.map(x)
         e.srv = e.srv?.map(x)
+        e.queries = e.queries?.map(x)
+        if case .text(let text) = e.output { e.output = .text(x(text)) }
         if case .addresses(let list) = e.connectsTo { e.connectsTo = .addresses(list.map(x)) }
         if case .exactly(let list) = e.servedBy { e.servedBy = .exactly(list.map(x)) }
         if case .text(let text) = e.body { e.body = .text(x(text)) }
@@ -115,9 +158,23 @@ struct ReplaySession {
         case .http(let fetch):
             if var parsed = Step.HTTPFetch.parse(x(fetch.url)) {
                 parsed.repeatCount = fetch.repeatCount
+                parsed.newConnectionEachTime = fetch.newConnectionEachTime
                 step.action = .http(parsed)
             }
-        default:
+        case .setReady(let pod, let ready):
+            step.action = .setReady(pod: ReplaySession.expanded(pod, x), ready: ready)
+        case .deletePod(let pod):
+            step.action = .deletePod(ReplaySession.expanded(pod, x))
+        case .deleteService(let service):
+            step.action = .deleteService(ReplaySession.expanded(service, x))
+        case .scale(var scale):
+            scale.workload = ReplaySession.expanded(scale.workload, x)
+            step.action = .scale(scale)
+        case .exec(var command):
+            command.arguments = command.arguments.map(x)
+            command.written = x(command.written)
+            step.action = .exec(command)
+        case .apply, .wait:
             break
         }
         return step
@@ -126,6 +183,10 @@ struct ReplaySession {
     /// Starts the fake cluster for the current state of `cluster`: DNS server (answers from
     /// `handler`), fake pods and forwarders.
     mutating func start() async throws {
+        if usesNetns {
+            try await startInNamespaces()
+            return
+        }
         // the report holds no loopback address, so a block taken by another run (EADDRINUSE)
         // is skipped for the next free pair of blocks without changing the outcome
         var lastError: (any Error)?
@@ -154,4 +215,36 @@ struct ReplaySession {
         )
     }
 
+}
+
+/// The netns plan: the cluster's real addresses inside namespaces kubetape makes.
+extension ReplaySession {
+    /// Builds kubetape-<pid>-cluster/-client for the current cluster and starts the runtime in them.
+    mutating func startInNamespaces() async throws {
+        guard getuid() == 0 else {
+            throw ReplayError(
+                "\(scenario.displayPath): the netns plan (exec: steps, cluster.plan: netns) needs root: kubetape creates network namespaces with ip netns add")
+        }
+        let built: NetnsTopology
+        do {
+            built = try NetnsTopology.create(
+                for: cluster, clientPod: clientPod, resolvConf: resolvConf.description,
+                hosts: ClientPodEnvironment.hosts(for: clientPod, clusterDomain: dnsOptions.clusterDomain))
+        } catch {
+            throw ReplayError("\(scenario.displayPath): cannot build the network namespaces: \(error)")
+        }
+        var configuration = ClusterRuntimeConfiguration()
+        configuration.seed = seed
+        configuration.plan = .netns(built)
+        let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: handler, logger: logger)
+        do {
+            try await runtime.start()
+        } catch {
+            await runtime.shutdown()
+            built.remove()
+            throw ReplayError("\(scenario.displayPath): the fake cluster could not start in its namespaces: \(error)")
+        }
+        self.runtime = runtime
+        topology = built
+    }
 }

@@ -51,8 +51,12 @@ public struct StepReport: Hashable, Sendable {
     /// The step's DNS and HTTP exchanges, for sequence diagrams (not part of the JSON form,
     /// which has them as `observations`).
     public var exchanges: [Exchange] = []
-    /// Lookup steps: the first answer of the first repeat (what `capture:` takes).
+    /// What `capture:` takes: a lookup's first answer, the pod that served an http step, the first
+    /// line of an exec step's output (first repeat).
     var capturedValue: String?
+    /// `kubetape run --timings`: how long the step took and the run-specific details (loopback
+    /// addresses, ephemeral ports) that reports otherwise leave out; `nil` without the flag.
+    public var timing: StepTiming?
 
     public init(index: Int, name: String, kind: String, line: Int, observations: [String], distribution: [(pod: String, count: Int)] = [], checks: [Check]) {
         self.index = index
@@ -69,7 +73,7 @@ public struct StepReport: Hashable, Sendable {
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.index == rhs.index && lhs.name == rhs.name && lhs.kind == rhs.kind && lhs.line == rhs.line && lhs.observations == rhs.observations
             && lhs.distribution.map(\.pod) == rhs.distribution.map(\.pod) && lhs.distribution.map(\.count) == rhs.distribution.map(\.count)
-            && lhs.checks == rhs.checks
+            && lhs.checks == rhs.checks && lhs.timing == rhs.timing
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -77,6 +81,16 @@ public struct StepReport: Hashable, Sendable {
         hasher.combine(name)
         hasher.combine(observations)
         hasher.combine(checks)
+    }
+}
+
+/// A step's duration and run-specific details, reported only with `--timings`.
+public struct StepTiming: Hashable, Sendable {
+    public var microseconds: Int
+    public var details: [String]
+    public init(microseconds: Int, details: [String]) {
+        self.microseconds = microseconds
+        self.details = details
     }
 }
 

@@ -23,7 +23,13 @@ public enum ReportFormat: String, Sendable, CaseIterable {
         for scenario in report.scenarios {
             out += "\(scenario.passed ? "PASS" : "FAIL") \(scenario.name) (\(scenario.file), seed \(scenario.seed))\n"
             for step in scenario.steps {
-                out += "  \(step.passed ? "pass" : "FAIL") \(step.index). \(step.name)\n"
+                out += "  \(step.passed ? "pass" : "FAIL") \(step.index). \(step.name)"
+                if let timing = step.timing {
+                    out += " (\(ReportFormat.milliseconds(timing.microseconds)) ms)\n"
+                    for detail in timing.details { out += "       \(detail)\n" }
+                } else {
+                    out += "\n"
+                }
                 for check in step.checks where !check.passed {
                     out += "       \(check.expectation) does not hold (\(scenario.file):\(step.line)):\n"
                     for line in check.diff { out += "         \(line)\n" }
@@ -69,6 +75,16 @@ public enum ReportFormat: String, Sendable, CaseIterable {
                                         if !step.distribution.isEmpty {
                                             fields.append(("distribution", .object(step.distribution.map { ($0.pod, .number($0.count)) })))
                                         }
+                                        if let timing = step.timing {
+                                            fields.append(
+                                                (
+                                                    "timing",
+                                                    .object([
+                                                        ("microseconds", .number(timing.microseconds)),
+                                                        ("details", .array(timing.details.map(JSONValue.string))),
+                                                    ])
+                                                ))
+                                        }
                                         fields.append(
                                             (
                                                 "checks",
@@ -94,6 +110,16 @@ public enum ReportFormat: String, Sendable, CaseIterable {
         return text + "\n"
     }
 
+    /// `1.234` from 1234 µs.
+    static func milliseconds(_ microseconds: Int) -> String {
+        "\(microseconds / 1000).\(String(microseconds % 1000).leftPadded(3))"
+    }
+
+    /// `0.001234` from 1234 µs.
+    static func seconds(_ microseconds: Int) -> String {
+        "\(microseconds / 1_000_000).\(String(microseconds % 1_000_000).leftPadded(6))"
+    }
+
     // MARK: JUnit
 
     static func junit(_ report: Report) -> String {
@@ -105,6 +131,7 @@ public enum ReportFormat: String, Sendable, CaseIterable {
             for step in scenario.steps {
                 let name = "\(step.index). \(step.name)"
                 out += "    <testcase classname=\"\(xml(scenario.name))\" name=\"\(xml(name))\" file=\"\(xml(scenario.file))\" line=\"\(step.line)\""
+                if let timing = step.timing { out += " time=\"\(ReportFormat.seconds(timing.microseconds))\"" }
                 let failed = step.checks.filter { !$0.passed }
                 if failed.isEmpty {
                     out += "/>\n"
@@ -305,5 +332,12 @@ enum JSONValue {
             }
         }
         out += "\""
+    }
+}
+
+extension String {
+    /// Zeros in front up to `width` characters.
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

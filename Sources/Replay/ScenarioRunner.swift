@@ -16,6 +16,9 @@ public struct ReplayOptions: Sendable {
     public var seed: UInt64?
     /// Loopback plan block: pods in 127.<block>.0.0/16, services in 127.<block+1>.0.0/16.
     public var loopbackBlock: UInt8 = 31
+    /// `--timings`: each step's duration and its loopback addresses and ephemeral ports in the
+    /// report (which are then no longer byte-identical from run to run).
+    public var timings = false
     /// Sends every DNS query of the steps to this server instead of the fake cluster's own
     /// (`kubetape run --dns`); loopback only. HTTP still goes to the fake cluster.
     public var dnsServer: DNSServerAddress?
@@ -64,6 +67,12 @@ public struct ScenarioRunner: Sendable {
         self.options = options
     }
 
+    /// True when the scenario runs in the netns plan (an `exec:` step or `cluster.plan: netns`):
+    /// it needs root and creates network namespaces.
+    public static func needsNamespaces(_ scenario: Scenario) -> Bool {
+        ReplaySession.needsNetns(scenario)
+    }
+
     /// Runs every scenario in order.
     public func run(_ scenarios: [Scenario]) async throws -> Report {
         var reports: [ScenarioReport] = []
@@ -81,8 +90,17 @@ public struct ScenarioRunner: Sendable {
         var steps: [StepReport] = []
         do {
             try await session.start()
+            let clock = ContinuousClock()
             for (offset, step) in scenario.steps.enumerated() {
-                steps.append(try await session.run(step, index: offset + 1))
+                session.timingDetails = []
+                let started = clock.now
+                var report = try await session.run(step, index: offset + 1)
+                if options.timings {
+                    let elapsed = started.duration(to: clock.now).components
+                    report.timing = StepTiming(
+                        microseconds: Int(elapsed.seconds) * 1_000_000 + Int(elapsed.attoseconds / 1_000_000_000_000), details: session.timingDetails)
+                }
+                steps.append(report)
             }
         } catch {
             await session.shutdown()

@@ -42,6 +42,14 @@ public struct ClusterSpec: Hashable, Sendable {
     public var answerOrder: String?
     /// `seed:`; `nil` is the fixed default (1). `kubetape run --seed` overrides it.
     public var seed: UInt64?
+    /// `podCIDR:` (one per family); empty keeps 10.244.0.0/16.
+    public var podCIDRs: [String] = []
+    /// `serviceCIDR:` (one per family); empty keeps 10.96.0.0/12.
+    public var serviceCIDRs: [String] = []
+    /// `dnsServiceIP:`; `nil` keeps 10.96.0.10.
+    public var dnsServiceIP: String?
+    /// `plan: loopback|netns`; `nil` chooses netns only when a step is `exec:`.
+    public var plan: String?
 
     public init() {}
 
@@ -63,6 +71,13 @@ public struct ClientSpec: Hashable, Sendable {
     public var name: String = "dns-test"
     /// The stub resolver that walks the search list: glibc (default), musl or bind (nslookup).
     public var resolver: String = "glibc"
+    /// `dnsPolicy:` replacing the pod's (ClusterFirst, ClusterFirstWithHostNet, Default, None).
+    public var dnsPolicy: String?
+    /// `dnsConfig:` replacing the pod's.
+    public var dnsConfig: PodDNSConfig?
+    /// `cache: true`: the client caches answers for their TTL on the fake clock (as nscd, a JVM or
+    /// a node-local cache in front of the pod would), so `wait:` decides when they expire.
+    public var cache = false
 
     public init() {}
 }
@@ -93,8 +108,8 @@ public struct Step: Hashable, Sendable {
     public var location: SourceLocation
     public var action: Action
     public var expect: Expectations
-    /// `capture: NAME` (lookup steps): the first answer's RDATA of the first repeat becomes
-    /// `${NAME}` in the expectations and URLs of later steps.
+    /// `capture: NAME`: a value of the first repeat becomes `${NAME}` in later steps: a lookup's
+    /// first answer, the pod that served an http step, the first line of an exec step's output.
     public var capture: String?
 
     public init(name: String, location: SourceLocation, action: Action, expect: Expectations, capture: String? = nil) {
@@ -135,6 +150,41 @@ public struct Step: Hashable, Sendable {
         case deleteService(PodReference)
         /// `apply:` more manifests (new objects), paths resolved against the scenario's directory.
         case apply(ApplyManifests)
+        /// `scale:` a Deployment, ReplicaSet or StatefulSet to a number of replicas.
+        case scale(Scale)
+        /// `wait:` advances the fake clock (and sleeps for real in the netns plan, where
+        /// unmodified programs keep their own time).
+        case wait(milliseconds: Int)
+        /// `exec:` an unmodified command run in the client pod's network namespace.
+        case exec(Command)
+    }
+
+    /// The target of a `scale:` step.
+    public struct Scale: Hashable, Sendable {
+        /// NAME (client's namespace) or NAMESPACE/NAME.
+        public var workload: PodReference
+        /// `kind:` when a name is both a Deployment and a StatefulSet.
+        public var kind: Workload.Kind?
+        public var replicas: Int
+        public init(workload: PodReference, kind: Workload.Kind?, replicas: Int) {
+            self.workload = workload
+            self.kind = kind
+            self.replicas = replicas
+        }
+    }
+
+    /// The command of an `exec:` step.
+    public struct Command: Hashable, Sendable {
+        /// The program and its arguments (`["/bin/sh", "-c", TEXT]` for a string).
+        public var arguments: [String]
+        /// As written, for reports.
+        public var written: String
+        /// `timeout:`; the command is killed (SIGKILL) when it runs longer.
+        public var timeoutMilliseconds: Int = 30_000
+        public init(arguments: [String], written: String) {
+            self.arguments = arguments
+            self.written = written
+        }
     }
 
     /// The manifests of an `apply:` step.
@@ -167,6 +217,10 @@ public struct Step: Hashable, Sendable {
         public var port: UInt16
         public var path: String
         public var repeatCount: Int = 1
+        /// `newConnectionEachTime: false`: one keep-alive connection (one lookup) for every
+        /// repeat, as a client library's connection pool; `true` (default): a new connection and
+        /// lookup per repeat, as separate curl runs.
+        public var newConnectionEachTime = true
 
         /// Parses `http://HOST[:PORT][/PATH]` (`nil` for anything else).
         public static func parse(_ url: String) -> HTTPFetch? { ScenarioParser.parseURL(url) }
@@ -188,6 +242,9 @@ public struct Step: Hashable, Sendable {
         case .deletePod: return "deletePod"
         case .deleteService: return "deleteService"
         case .apply: return "apply"
+        case .scale: return "scale"
+        case .wait: return "wait"
+        case .exec: return "exec"
         }
     }
 }
@@ -222,6 +279,15 @@ public struct Expectations: Hashable, Sendable {
     public var status: Int?
     /// HTTP `body:`.
     public var body: BodyMatch?
+    /// `queries:` the names the step sent to the DNS server, as a set.
+    public var queries: [String]?
+    /// `noUnexpectedQueries: true`: a query for a name the step did not declare (the name it looks
+    /// up, `searchQueries`, `queries`) fails it.
+    public var noUnexpectedQueries = false
+    /// exec `exitCode:`.
+    public var exitCode: Int?
+    /// exec `output:` (standard output), literal or regex.
+    public var output: BodyMatch?
 
     public init() {}
 

@@ -46,10 +46,13 @@ public struct ScenarioParser: Sendable {
         let cluster = try readCluster(clusterNode, reader: reader, directory: directory)
         var client = ClientSpec()
         if let node = top["client"] {
-            let map = try reader.mapping(node, "client", keys: ["namespace", "name", "resolver"])
+            let map = try reader.mapping(node, "client", keys: ["namespace", "name", "resolver", "dnsPolicy", "dnsConfig", "cache"])
             client.namespace = try map["namespace"].map { try reader.string($0, "client.namespace") }
             if let n = map["name"] { client.name = try reader.string(n, "client.name") }
             if let r = map["resolver"] { client.resolver = try reader.oneOf(r, "client.resolver", ["glibc", "musl", "bind"]) }
+            if let p = map["dnsPolicy"] { client.dnsPolicy = try reader.oneOf(p, "client.dnsPolicy", DNSPolicy.allCases.map(\.rawValue)) }
+            if let c = map["dnsConfig"] { client.dnsConfig = try readDNSConfig(c, reader: reader) }
+            if let c = map["cache"] { client.cache = try reader.bool(c, "client.cache") }
         }
         guard let stepsNode = top["steps"] else {
             throw ScenarioError(.missingKey, at: reader.location(root), "expected a steps: key (a list of steps)")
@@ -64,13 +67,19 @@ public struct ScenarioParser: Sendable {
             if let name = step.capture { captured.insert(name) }
             steps.append(step)
         }
+        if cluster.plan == "loopback", let exec = steps.first(where: { if case .exec = $0.action { return true } else { return false } }) {
+            throw ScenarioError(
+                .invalidValue, at: exec.location,
+                "exec: runs an unmodified program in the client pod's network namespace, which needs cluster.plan: netns (or no plan), not loopback")
+        }
         return Scenario(file: file, displayPath: displayPath ?? file, name: name, description: description, cluster: cluster, client: client, steps: steps)
     }
 
     // MARK: cluster
 
     func readCluster(_ node: Node, reader: NodeReader, directory: String) throws -> ClusterSpec {
-        let map = try reader.mapping(node, "cluster", keys: ["manifests", "inline", "ttl", "zones", "pods", "answerOrder", "seed"])
+        let map = try reader.mapping(
+            node, "cluster", keys: ["manifests", "inline", "ttl", "zones", "pods", "answerOrder", "seed", "podCIDR", "serviceCIDR", "dnsServiceIP", "plan"])
         var spec = ClusterSpec()
         if let manifests = map["manifests"] {
             for item in try reader.stringList(manifests, "cluster.manifests") {
@@ -113,14 +122,82 @@ public struct ScenarioParser: Sendable {
             }
             spec.seed = value
         }
+        for (key, what) in [("podCIDR", "cluster.podCIDR"), ("serviceCIDR", "cluster.serviceCIDR")] {
+            guard let n = map[key] else { continue }
+            let items = n.scalar != nil ? [(text: try reader.string(n, what), location: reader.location(n))] : try reader.stringList(n, what)
+            var families: Set<Bool> = []
+            for item in items {
+                guard let cidr = CIDR(item.text) else {
+                    throw ScenarioError(
+                        .invalidValue, at: item.location, "\(what): expected a prefix such as 10.244.0.0/16 or fd00:10:244::/56, found '\(item.text)'")
+                }
+                guard families.insert(cidr.address.isIPv4).inserted else {
+                    throw ScenarioError(.invalidValue, at: item.location, "\(what): at most one prefix per IP family (dual-stack: one IPv4 and one IPv6)")
+                }
+            }
+            if key == "podCIDR" { spec.podCIDRs = items.map(\.text) } else { spec.serviceCIDRs = items.map(\.text) }
+        }
+        if let n = map["dnsServiceIP"] {
+            let text = try reader.string(n, "cluster.dnsServiceIP")
+            guard IPAddress(text) != nil else {
+                throw ScenarioError(.invalidValue, at: reader.location(n), "cluster.dnsServiceIP: expected an IP address, found '\(text)'")
+            }
+            spec.dnsServiceIP = text
+        }
+        if let n = map["plan"] { spec.plan = try reader.oneOf(n, "cluster.plan", ["loopback", "netns"]) }
         return spec
+    }
+
+    /// `dnsConfig:` as in a pod spec: nameservers, searches, options (name, value).
+    func readDNSConfig(_ node: Node, reader: NodeReader) throws -> PodDNSConfig {
+        let map = try reader.mapping(node, "client.dnsConfig", keys: ["nameservers", "searches", "options"])
+        var config = PodDNSConfig()
+        if let n = map["nameservers"] {
+            for item in try reader.stringList(n, "client.dnsConfig.nameservers") {
+                guard IPAddress(item.text) != nil else {
+                    throw ScenarioError(.invalidValue, at: item.location, "client.dnsConfig.nameservers: expected an IP address, found '\(item.text)'")
+                }
+                config.nameservers.append(item.text)
+            }
+        }
+        if let n = map["searches"] { config.searches = try reader.stringList(n, "client.dnsConfig.searches").map(\.text) }
+        if let n = map["options"] {
+            guard let items = n.sequence else {
+                throw ScenarioError(.invalidValue, at: reader.location(n), "client.dnsConfig.options: expected a list of {name:, value:}")
+            }
+            for item in items {
+                let option = try reader.mapping(item, "client.dnsConfig.options item", keys: ["name", "value"])
+                guard let name = option["name"] else {
+                    throw ScenarioError(.missingKey, at: reader.location(item), "client.dnsConfig.options: expected name: (ndots, timeout, attempts…)")
+                }
+                config.options.append(
+                    (
+                        name: try reader.string(name, "client.dnsConfig.options.name"),
+                        value: try option["value"].map { try reader.string($0, "client.dnsConfig.options.value") }
+                    ))
+            }
+        }
+        return config
     }
 
     // MARK: steps
 
-    static let actionKeys = ["lookup", "http", "setReady", "deletePod", "deleteService", "apply"]
-    static let lookupExpectations = ["rcode", "answers", "ordered", "count", "rotates", "searchQueries", "ttl", "cname", "srv"]
-    static let httpExpectations = ["connectsTo", "servedBy", "distribution", "status", "body"]
+    static let actionKeys = ["lookup", "http", "exec", "setReady", "deletePod", "deleteService", "apply", "scale", "wait"]
+    static let lookupExpectations = [
+        "rcode", "answers", "ordered", "count", "rotates", "searchQueries", "ttl", "cname", "srv", "queries", "noUnexpectedQueries",
+    ]
+    static let httpExpectations = ["connectsTo", "servedBy", "distribution", "status", "body", "searchQueries", "queries", "noUnexpectedQueries"]
+    static let execExpectations = ["exitCode", "output", "connectsTo", "servedBy", "distribution", "searchQueries", "queries", "noUnexpectedQueries"]
+
+    /// The expectations a step kind accepts.
+    static func expectations(of kind: String) -> [String] {
+        switch kind {
+        case "lookup": return lookupExpectations
+        case "http": return httpExpectations
+        case "exec": return execExpectations
+        default: return []
+        }
+    }
 
     /// `captured`: the variables earlier steps capture; a `${NAME}` not among them is an error.
     func readStep(_ node: Node, number: Int, reader: NodeReader, captured: Set<String>, cluster: ClusterSpec, directory: String) throws -> Step {
@@ -132,7 +209,7 @@ public struct ScenarioParser: Sendable {
             let found = actions.isEmpty ? "none" : actions.joined(separator: ", ")
             throw ScenarioError(
                 .invalidValue, at: reader.location(node),
-                "step \(number): expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService:, apply: (found \(found))")
+                "step \(number): expected exactly one of \(ScenarioParser.actionKeys.map { $0 + ":" }.joined(separator: ", ")) (found \(found))")
         }
         let action: Step.Action
         let summary: String
@@ -164,19 +241,65 @@ public struct ScenarioParser: Sendable {
         case "http":
             var urlNode = actionNode
             var repeatCount = 1
+            var newConnectionEachTime = true
             if actionNode.scalar == nil {
-                let m = try reader.mapping(actionNode, "http", keys: ["url", "repeat"])
+                let m = try reader.mapping(actionNode, "http", keys: ["url", "repeat", "newConnectionEachTime"])
                 guard let u = m["url"] else { throw ScenarioError(.missingKey, at: reader.location(actionNode), "http: expected a url: key") }
                 urlNode = u
                 if let r = m["repeat"] { repeatCount = try reader.int(r, "http.repeat", range: 1...1000) }
+                if let n = m["newConnectionEachTime"] { newConnectionEachTime = try reader.bool(n, "http.newConnectionEachTime") }
             }
             let url = try reader.string(urlNode, "http.url")
             guard var fetch = ScenarioParser.parseURL(url) else {
                 throw ScenarioError(.invalidValue, at: reader.location(urlNode), "http.url: expected http://HOST[:PORT][/PATH], found '\(url)'")
             }
             fetch.repeatCount = repeatCount
+            fetch.newConnectionEachTime = newConnectionEachTime
             action = .http(fetch)
-            summary = "http GET \(url)" + (repeatCount > 1 ? " ×\(repeatCount)" : "")
+            summary = "http GET \(url)" + (repeatCount > 1 ? " ×\(repeatCount)" : "") + (newConnectionEachTime ? "" : " on one connection")
+        case "exec":
+            var commandNode = actionNode
+            var timeout = 30_000
+            if actionNode.mapping != nil {
+                let m = try reader.mapping(actionNode, "exec", keys: ["command", "timeout"])
+                guard let c = m["command"] else {
+                    throw ScenarioError(.missingKey, at: reader.location(actionNode), "exec: expected a command: key (a shell command or a list of arguments)")
+                }
+                commandNode = c
+                if let t = m["timeout"] { timeout = try ScenarioParser.duration(t, "exec.timeout", reader: reader, range: 1...600_000) }
+            }
+            var command: Step.Command
+            if commandNode.sequence != nil {
+                let words = try reader.stringList(commandNode, "exec.command").map(\.text)
+                guard !words.isEmpty, !words[0].isEmpty else {
+                    throw ScenarioError(.invalidValue, at: reader.location(commandNode), "exec.command: expected the program and its arguments")
+                }
+                command = Step.Command(arguments: words, written: words.map(ScenarioParser.shellQuoted).joined(separator: " "))
+            } else {
+                let text = try reader.string(commandNode, "exec.command")
+                guard !text.allSatisfy(\.isWhitespace) else {
+                    throw ScenarioError(.invalidValue, at: reader.location(commandNode), "exec.command: expected a command, found an empty string")
+                }
+                command = Step.Command(arguments: ["/bin/sh", "-c", text], written: text)
+            }
+            command.timeoutMilliseconds = timeout
+            action = .exec(command)
+            summary = "exec \(command.written)"
+        case "scale":
+            let m = try reader.mapping(actionNode, "scale", keys: ["name", "kind", "replicas"])
+            guard let n = m["name"], let r = m["replicas"] else {
+                throw ScenarioError(
+                    .missingKey, at: reader.location(actionNode), "scale: expected name: (a Deployment, ReplicaSet or StatefulSet) and replicas:")
+            }
+            let workload = PodReference(parsing: try reader.string(n, "scale.name"), at: reader.location(n))
+            let kind = try m["kind"].map { Workload.Kind(rawValue: try reader.oneOf($0, "scale.kind", Workload.Kind.allCases.map(\.rawValue))) } ?? nil
+            let replicas = try reader.int(r, "scale.replicas", range: 0...1000)
+            action = .scale(Step.Scale(workload: workload, kind: kind, replicas: replicas))
+            summary = "scale \(workload) to \(replicas)"
+        case "wait":
+            let milliseconds = try ScenarioParser.duration(actionNode, "wait", reader: reader, range: 1...86_400_000)
+            action = .wait(milliseconds: milliseconds)
+            summary = "wait \(ScenarioParser.durationText(milliseconds))"
         case "setReady":
             let m = try reader.mapping(actionNode, "setReady", keys: ["pod", "ready"])
             guard let p = m["pod"], let r = m["ready"] else {
@@ -215,23 +338,23 @@ public struct ScenarioParser: Sendable {
         let name = try map["name"].map { try reader.string($0, "step name") } ?? summary
         var expect = Expectations()
         if let expectNode = map["expect"] {
-            let allowed: [String]
-            switch key {
-            case "lookup": allowed = ScenarioParser.lookupExpectations
-            case "http": allowed = ScenarioParser.httpExpectations
-            default:
+            let allowed = ScenarioParser.expectations(of: key)
+            if allowed.isEmpty {
                 let keyNode = map.first { $0.key.scalar?.string == "expect" }?.key ?? expectNode
                 throw ScenarioError(
                     .invalidValue, at: reader.location(keyNode),
-                    "expect: a \(key) step changes the cluster and has no expectations; check the change with a following lookup: or http: step")
+                    "expect: a \(key) step \(key == "wait" ? "advances the clock" : "changes the cluster") and has no expectations; check the change with a following lookup:, http: or exec: step"
+                )
             }
             expect = try readExpect(expectNode, allowed: allowed, kind: key, reader: reader)
         }
         var capture: String?
         if let c = map["capture"] {
             let keyNode = map.first { $0.key.scalar?.string == "capture" }?.key ?? c
-            guard key == "lookup" else {
-                throw ScenarioError(.invalidValue, at: reader.location(keyNode), "capture: only lookup steps capture a value (the first answer)")
+            guard ["lookup", "http", "exec"].contains(key) else {
+                throw ScenarioError(
+                    .invalidValue, at: reader.location(keyNode),
+                    "capture: only lookup (first answer), http (the serving pod) and exec (first line of output) steps capture a value")
             }
             let variable = try reader.string(c, "capture")
             guard let first = variable.first, first.isLetter || first == "_", variable.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
@@ -244,13 +367,14 @@ public struct ScenarioParser: Sendable {
     }
 
     func readExpect(_ node: Node, allowed: [String], kind: String, reader: NodeReader) throws -> Expectations {
-        let all = ScenarioParser.lookupExpectations + ScenarioParser.httpExpectations
+        let all = ScenarioParser.distinctKeys(ScenarioParser.lookupExpectations + ScenarioParser.httpExpectations + ScenarioParser.execExpectations)
         let map = try reader.mapping(node, "expect", keys: all)
         for (keyNode, _) in map {
             if let k = keyNode.scalar?.string, !allowed.contains(k) {
+                let kinds = ["lookup", "http", "exec"].filter { ScenarioParser.expectations(of: $0).contains(k) }
                 throw ScenarioError(
                     .invalidValue, at: reader.location(keyNode),
-                    "expect.\(k): applies to \(ScenarioParser.lookupExpectations.contains(k) ? "lookup" : "http") steps, not to a \(kind) step; expected one of \(allowed.joined(separator: ", "))"
+                    "expect.\(k): applies to \(kinds.joined(separator: " and ")) steps, not to a \(kind) step; expected one of \(allowed.joined(separator: ", "))"
                 )
             }
         }
@@ -322,22 +446,70 @@ public struct ScenarioParser: Sendable {
             e.distribution = bounds
         }
         if let n = map["status"] { e.status = try reader.int(n, "expect.status", range: 100...599) }
-        if let n = map["body"] {
-            if let scalar = n.scalar {
-                e.body = .text(scalar.string)
-            } else {
-                let m = try reader.mapping(n, "expect.body", keys: ["regex"])
-                guard let r = m["regex"] else { throw ScenarioError(.missingKey, at: reader.location(n), "expect.body: expected text or regex:") }
-                let pattern = try reader.string(r, "expect.body.regex")
-                do {
-                    _ = try Regex(pattern)
-                } catch {
-                    throw ScenarioError(.invalidValue, at: reader.location(r), "expect.body.regex: not a valid regular expression: \(error)")
-                }
-                e.body = .regex(pattern)
+        if let n = map["body"] { e.body = try readMatch(n, "expect.body", reader: reader) }
+        if let n = map["output"] { e.output = try readMatch(n, "expect.output", reader: reader) }
+        if let n = map["exitCode"] { e.exitCode = try reader.int(n, "expect.exitCode", range: 0...255) }
+        if let n = map["queries"] {
+            let items = try reader.stringList(n, "expect.queries")
+            for item in items where !item.text.contains("${") && (try? DNSName(item.text.hasSuffix(".") ? item.text : item.text + ".")) == nil {
+                throw ScenarioError(.invalidValue, at: item.location, "expect.queries: expected a DNS name, found '\(item.text)'")
             }
+            e.queries = items.map(\.text)
         }
+        if let n = map["noUnexpectedQueries"] { e.noUnexpectedQueries = try reader.bool(n, "expect.noUnexpectedQueries") }
         return e
+    }
+
+    /// Text to compare literally, or `{regex: PATTERN}` that must match the whole text.
+    func readMatch(_ n: Node, _ what: String, reader: NodeReader) throws -> Expectations.BodyMatch {
+        if let scalar = n.scalar { return .text(scalar.string) }
+        let m = try reader.mapping(n, what, keys: ["regex"])
+        guard let r = m["regex"] else { throw ScenarioError(.missingKey, at: reader.location(n), "\(what): expected text or regex:") }
+        let pattern = try reader.string(r, "\(what).regex")
+        do {
+            _ = try Regex(pattern)
+        } catch {
+            throw ScenarioError(.invalidValue, at: reader.location(r), "\(what).regex: not a valid regular expression: \(error)")
+        }
+        return .regex(pattern)
+    }
+
+    static func distinctKeys(_ keys: [String]) -> [String] {
+        var seen: Set<String> = []
+        return keys.filter { seen.insert($0).inserted }
+    }
+
+    /// `30s`, `1500ms`, `2m`, `1h`, or a number of seconds, in milliseconds.
+    static func duration(_ node: Node, _ what: String, reader: NodeReader, range: ClosedRange<Int>) throws -> Int {
+        let text = String(try reader.string(node, what).filter { !$0.isWhitespace })
+        let units: [(suffix: String, factor: Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        var value: Double?
+        if let number = Double(text) {
+            value = number * 1000
+        } else if let unit = units.first(where: { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }) {
+            value = Double(text.dropLast(unit.suffix.count)).map { $0 * unit.factor }
+        }
+        guard let value, value.isFinite, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+            throw ScenarioError(
+                .invalidValue, at: reader.location(node),
+                "\(what): expected a duration from \(durationText(range.lowerBound)) to \(durationText(range.upperBound)) such as 30s, 1500ms or 2m, found '\(text)'"
+            )
+        }
+        return Int(value.rounded())
+    }
+
+    /// `1500ms`, `30s`, `2m`, `1h` (the largest unit that divides exactly).
+    public static func durationText(_ milliseconds: Int) -> String {
+        if milliseconds % 3_600_000 == 0 { return "\(milliseconds / 3_600_000)h" }
+        if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(milliseconds)ms"
+    }
+
+    /// A word as a POSIX shell would need it quoted to mean itself.
+    static func shellQuoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }
+        return plain && !word.isEmpty ? word : "'" + word.replacing("'", with: "'\\''") + "'"
     }
 
     // MARK: helpers

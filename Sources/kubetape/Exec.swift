@@ -40,7 +40,7 @@ struct Exec: AsyncParsableCommand {
         guard getuid() == 0 else { throw BadInput("kubetape exec needs root: it creates network namespaces (ip netns add)") }
         let model = try cluster.loadCluster()
         let options = try cluster.dnsOptions()
-        let client = ExecEnvironment.clientPod(in: model, named: from)
+        let client = ClientPodEnvironment.clientPod(in: model, named: from)
         if client.assumed {
             FileHandleOutput.standardError(
                 "note: pod \(client.pod.meta.namespace)/\(client.pod.meta.name) is not in the manifests; assuming it exists with IP \(client.pod.ips[0])")
@@ -51,11 +51,12 @@ struct Exec: AsyncParsableCommand {
         do {
             topology = try NetnsTopology.create(
                 for: model, clientPod: client.pod, resolvConf: resolvConf.description,
-                hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
+                hosts: ClientPodEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
         } catch {
             throw BadInput("cannot build the network namespaces: \(error)")
         }
-        let child = ChildProcess()
+        let hostname = client.pod.hostname ?? client.pod.meta.name
+        let child = PodCommand(namespace: topology.client, hostname: hostname, arguments: words)
         // a signal goes to the command; when it has gone, the normal path below tears down
         let cleanup = SignalCleanup { topology.remove() }
         cleanup.onSignal = { number in child.signal(number) }
@@ -82,12 +83,9 @@ struct Exec: AsyncParsableCommand {
                 throw BadInput("--pcap \(pcap): \(error)")
             }
         }
-        let hostname = client.pod.hostname ?? client.pod.meta.name
         let status: Int32
         do {
-            status = try await child.run(
-                IPCommandPath.ip,
-                ["netns", "exec", topology.client.name, "unshare", "--uts", "--", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", hostname] + words)
+            status = try await child.run(capturing: false).status
         } catch {
             await runtime.shutdown()
             throw BadInput("cannot run \(words[0]): \(error)")
@@ -104,61 +102,5 @@ struct Exec: AsyncParsableCommand {
         await runtime.shutdown()
         cleanup.run()
         if status != 0 { throw ExitCode(status) }
-    }
-}
-
-/// Where iproute2's `ip` lives.
-enum IPCommandPath {
-    static var ip: String {
-        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
-    }
-}
-
-/// A child process whose output goes straight to ours, and which a signal handler can stop by PID.
-final class ChildProcess: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pid: Int32?
-
-    /// Runs to completion; returns the exit status (128 + signal when killed by a signal).
-    func run(_ executable: String, _ arguments: [String]) async throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.standardInput
-        process.standardOutput = FileHandle.standardOutput
-        process.standardError = FileHandle.standardError
-        return try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in
-                self.lock.lock()
-                self.exited = true
-                self.lock.unlock()
-                let status = finished.terminationReason == .uncaughtSignal ? 128 + finished.terminationStatus : finished.terminationStatus
-                continuation.resume(returning: status)
-            }
-            do {
-                try process.run()
-                lock.lock()
-                pid = process.processIdentifier
-                lock.unlock()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-    }
-
-    /// True between start and exit.
-    var isRunning: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return pid != nil && !exited
-    }
-    private var exited = false
-
-    /// Forwards a signal to the child, if it runs.
-    func signal(_ number: Int32) {
-        lock.lock()
-        let target = pid
-        lock.unlock()
-        if let target { kill(target, number) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FakeCluster
 import Replay
 import Scenario
 
@@ -35,6 +36,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Loopback block of the fake cluster: pods in 127.B.0.0/16, services in 127.(B+1).0.0/16.")
     var loopbackBlock: UInt8 = 31
 
+    @Flag(help: "Add each step's duration and its loopback addresses and ports to the report (which then differs from run to run).")
+    var timings = false
+
     @Option(help: "Send the steps' DNS queries to this server (ADDRESS:PORT, loopback only) instead of the fake cluster's own.")
     var dns: String?
 
@@ -60,6 +64,10 @@ struct Run: AsyncParsableCommand {
         options.seed = seed
         options.loopbackBlock = loopbackBlock
         options.dnsServer = dns.flatMap { DNSServerAddress(parsing: $0) }
+        options.timings = timings
+        // exec: steps run in namespaces of this process: SIGINT/SIGTERM must not leave them behind
+        let cleanup = scenarios.contains(where: ScenarioRunner.needsNamespaces) ? SignalCleanup { NetworkNamespace.removeOwned() } : nil
+        defer { cleanup?.run() }
         let report: Report
         do {
             report = try await ScenarioRunner(options: options).run(scenarios)

@@ -70,12 +70,12 @@ struct Serve: AsyncParsableCommand {
         var topology: NetnsTopology?
         if plan == .netns {
             guard getuid() == 0 else { throw BadInput("--plan netns needs root (it creates network namespaces)") }
-            let client = ExecEnvironment.clientPod(in: model, named: nil)
+            let client = ClientPodEnvironment.clientPod(in: model, named: nil)
             let kubelet = KubeletDNS(cluster: model, clusterDomain: options.clusterDomain.description.trimmingSuffix("."))
             do {
                 topology = try NetnsTopology.create(
                     for: model, clientPod: client.pod, resolvConf: kubelet.resolvConf(for: client.pod).resolvConf.description,
-                    hosts: ExecEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
+                    hosts: ClientPodEnvironment.hosts(for: client.pod, clusterDomain: options.clusterDomain))
             } catch {
                 throw BadInput("cannot build the network namespaces: \(error)")
             }
