@@ -113,9 +113,41 @@ public final class ClusterDNSIndex: Sendable {
     let podIPs: [IPAddress: [String]]
     /// The name servers: zone-less prefix of the NS name (`kube-dns.kube-system.svc` or `ns.dns`) and address.
     let nameServers: [(prefix: [UInt8], ip: IPAddress)]
+    /// Whole answers computed at build time by the general path for the names clients ask most,
+    /// keyed by their exact wire form (see `ClusterDNSIndex+Precomputed.swift`).
+    let precomputed: [PrecomputedKey: Outcome]
 
     /// Builds the index. Zones are matched longest first; the first non-reverse zone is the cluster domain.
-    public init(cluster: Cluster, options: ClusterDNSOptions = ClusterDNSOptions()) {
+    ///
+    /// The answers to the A, AAAA and SRV questions for every service name (and SRV for its
+    /// `_port._proto` names), spelled as configured and in lowercase, are computed once here by the
+    /// general path and handed out as they are; any other name or spelling is answered afresh.
+    public convenience init(cluster: Cluster, options: ClusterDNSOptions = ClusterDNSOptions()) {
+        self.init(cluster: cluster, options: options, precomputing: true)
+    }
+
+    /// The index with or without precomputed answers (the tests compare the two).
+    convenience init(cluster: Cluster, options: ClusterDNSOptions, precomputing: Bool) {
+        let base = ClusterDNSIndex(building: cluster, options: options)
+        self.init(base, precomputed: precomputing ? base.precomputeAnswers() : [:])
+    }
+
+    /// `base`'s tables with `precomputed` answers.
+    private init(_ base: ClusterDNSIndex, precomputed: [PrecomputedKey: Outcome]) {
+        options = base.options
+        zones = base.zones
+        primaryZone = base.primaryZone
+        canonicalZone = base.canonicalZone
+        namespaces = base.namespaces
+        services = base.services
+        reverse = base.reverse
+        podIPs = base.podIPs
+        nameServers = base.nameServers
+        self.precomputed = precomputed
+    }
+
+    /// The tables, without precomputed answers.
+    private init(building cluster: Cluster, options: ClusterDNSOptions) {
         self.options = options
         zones = options.zones.map { zone in
             Zone(
@@ -278,6 +310,7 @@ public final class ClusterDNSIndex: Sendable {
             nameServers = [(ClusterDNSIndex.label("ns")! + ClusterDNSIndex.label("dns")!, dnsIP)]
         }
         self.nameServers = nameServers
+        precomputed = [:]
     }
 
     /// `<zone>. <min(ttl,300)> IN SOA ns.dns.<zone>. hostmaster.<zone>. <serial> 7200 1800 86400 <ttl>`,
@@ -338,23 +371,55 @@ extension DNSName {
     }
 }
 
-/// A dictionary key over wire octets: one FNV-1a pass fed to the hasher as a single word, instead
-/// of one hasher round per octet as `ArraySlice<UInt8>` hashes itself.
+/// A dictionary key over wire octets: one pass eight octets at a time, fed to the hasher as a
+/// single word, instead of one hasher round per octet as `ArraySlice<UInt8>` hashes itself.
 struct WireKey: Hashable, Sendable {
     let bytes: ArraySlice<UInt8>
     let fnv: UInt64
 
     @inline(__always) init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+        fnv = bytes.withUnsafeBytes { WireKey.hash($0) }
+    }
+
+    /// A 64-bit hash of the octets (word-wise multiply-xorshift).
+    @inline(__always) static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 {
+        let n = raw.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            i += 8
         }
-        fnv = h
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(raw[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 31)
     }
 
     static func == (a: WireKey, b: WireKey) -> Bool {
-        a.fnv == b.fnv && a.bytes.count == b.bytes.count && a.bytes.elementsEqual(b.bytes)
+        guard a.fnv == b.fnv, a.bytes.count == b.bytes.count else { return false }
+        return a.bytes.withUnsafeBytes { x in
+            b.bytes.withUnsafeBytes { y in
+                let n = x.count
+                var i = 0
+                while i + 8 <= n {
+                    if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+                    i += 8
+                }
+                while i < n {
+                    if x[i] != y[i] { return false }
+                    i += 1
+                }
+                return true
+            }
+        }
     }
 
     func hash(into hasher: inout Hasher) {

@@ -58,7 +58,8 @@ public struct ClusterDNSResponder: Sendable {
             reply.rcode = .badVers
             return reply
         }
-        var reply = DNSMessage(header: replyHeader(h), questions: [question])
+        // the query's own one-question array, shared
+        var reply = DNSMessage(header: replyHeader(h), questions: query.questions)
         if question.qClass != .in {
             reply.rcode = .refused
         } else {
@@ -137,11 +138,17 @@ public struct ClusterDNSResponder: Sendable {
         var addresses = 0
         var others = 0
         var cnameAfterOther = false
-        for record in records {
-            switch record.type {
-            case .a, .aaaa: addresses += 1
-            case .cname: if others > 0 || addresses > 0 { cnameAfterOther = true }
-            default: others += 1
+        var mxs = 0
+        records.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices {
+                switch buffer[i].type {
+                case .a, .aaaa: addresses += 1
+                case .cname: if others > 0 || addresses > 0 { cnameAfterOther = true }
+                case .mx:
+                    others += 1
+                    mxs += 1
+                default: others += 1
+                }
             }
         }
         if addresses == records.count {
@@ -150,7 +157,7 @@ public struct ClusterDNSResponder: Sendable {
             permute(&out, &generator)
             return out
         }
-        if addresses == 0 && !cnameAfterOther && !records.contains(where: { $0.type == .mx }) { return records }
+        if addresses == 0 && !cnameAfterOther && mxs == 0 { return records }
         var cname: [ResourceRecord] = []
         var address: [ResourceRecord] = []
         var mx: [ResourceRecord] = []
@@ -178,20 +185,28 @@ public struct ClusterDNSResponder: Sendable {
         case 2:
             if generator.nextID() % 2 == 0 { records.swapAt(0, 1) }
         default:
-            // the swaps are done on indices (records are large values), then applied once
-            var order = Array(0..<l)
-            for j in 0..<l {
-                let p = j + Int(generator.nextID()) % (l - j)
-                if j != p { order.swapAt(j, p) }
+            // the swaps are done on indices (records are large values), then the records are
+            // copied once into a new array in that order
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: l) { order in
+                for j in 0..<l { order.initializeElement(at: j, to: j) }
+                for j in 0..<l {
+                    let p = j + Int(generator.nextID()) % (l - j)
+                    if j != p { order.swapAt(j, p) }
+                }
+                let original = records
+                records = Array(unsafeUninitializedCapacity: l) { buffer, count in
+                    original.withUnsafeBufferPointer { source in
+                        for j in 0..<l { buffer.initializeElement(at: j, to: source[order[j]]) }
+                    }
+                    count = l
+                }
             }
-            let original = records
-            for j in 0..<l { records[j] = original[order[j]] }
         }
     }
 }
 
 /// The plugin-level outcome of one question.
-struct Outcome {
+struct Outcome: Sendable {
     var rcode: DNSRCode = .noError
     var authoritative = true
     var recursionAvailable = false
@@ -206,6 +221,9 @@ extension ClusterDNSResponder {
     func answer(name: DNSName, type: DNSType, depth: Int) -> Outcome {
         let index = self.index
         let wire = name.wire
+        if depth == 0, PrecomputedKey.covers(type), !index.precomputed.isEmpty, let outcome = index.precomputed[PrecomputedKey(WireKey(wire[...]), type)] {
+            return outcome
+        }
         for zone in index.zones where zone.lowerWire.count <= wire.count {
             let start = wire.count - zone.lowerWire.count
             guard ClusterDNSResponder.equalFolded(zone.lowerWire, wire, from: start) else { continue }
