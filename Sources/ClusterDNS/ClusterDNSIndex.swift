@@ -11,7 +11,8 @@ public final class ClusterDNSIndex: Sendable {
     /// The options the index was built with.
     public let options: ClusterDNSOptions
 
-    struct Zone: Sendable {
+    /// A class so that a request holds one reference to its zone.
+    final class Zone: Sendable {
         /// As configured (case kept), for the PTR targets of the primary zone.
         let name: DNSName
         /// Lowercased wire form including the root octet.
@@ -20,6 +21,17 @@ public final class ClusterDNSIndex: Sendable {
         let isReverse: Bool
         /// The SOA of negative answers when the query spells the zone as configured.
         let soa: ResourceRecord
+        /// `[soa]`, the authority section of those answers, built once.
+        let soaAuthority: [ResourceRecord]
+
+        init(name: DNSName, options: ClusterDNSOptions) {
+            self.name = name
+            lowerWire = name.lowercased().wire
+            labelCount = name.labelCount
+            isReverse = ClusterDNSOptions.isReverse(name)
+            soa = ClusterDNSIndex.soa(zoneSpelling: name.wire, options: options)
+            soaAuthority = [soa]
+        }
     }
 
     struct PortEntry: Sendable {
@@ -149,11 +161,7 @@ public final class ClusterDNSIndex: Sendable {
     /// The tables, without precomputed answers.
     private init(building cluster: Cluster, options: ClusterDNSOptions) {
         self.options = options
-        zones = options.zones.map { zone in
-            Zone(
-                name: zone, lowerWire: zone.lowercased().wire, labelCount: zone.labelCount, isReverse: ClusterDNSOptions.isReverse(zone),
-                soa: ClusterDNSIndex.soa(zoneSpelling: zone.wire, options: options))
-        }.sorted { $0.labelCount > $1.labelCount }
+        zones = options.zones.map { Zone(name: $0, options: options) }.sorted { $0.labelCount > $1.labelCount }
         primaryZone = options.clusterDomain
         canonicalZone = options.clusterDomain.wire
         let canonicalZone = self.canonicalZone
@@ -315,7 +323,8 @@ public final class ClusterDNSIndex: Sendable {
 
     /// `<zone>. <min(ttl,300)> IN SOA ns.dns.<zone>. hostmaster.<zone>. <serial> 7200 1800 86400 <ttl>`,
     /// every name spelled as `zoneSpelling` (wire form with root).
-    static func soa(zoneSpelling: [UInt8], options: ClusterDNSOptions) -> ResourceRecord {
+    static func soa(zoneSpelling: some Collection<UInt8>, options: ClusterDNSOptions) -> ResourceRecord {
+        let zoneSpelling = Array(zoneSpelling)
         let zone = (try? DNSName(wire: zoneSpelling)) ?? .root
         let ns = (try? DNSName(wire: [2] + Array("ns".utf8) + [3] + Array("dns".utf8) + zoneSpelling)) ?? zone
         let mbox = (try? DNSName(wire: [10] + Array("hostmaster".utf8) + zoneSpelling)) ?? zone

@@ -1,7 +1,7 @@
 import DNSWire
 
 /// A question name split against the zone it fell in: the query's own spelling, its lowercased
-/// wire form and the offsets of the labels in front of the zone.
+/// wire form and the number of labels in front of the zone.
 struct ClusterDNSRequest {
     /// The name as asked (case kept): the owner of every answer record.
     let name: DNSName
@@ -9,11 +9,11 @@ struct ClusterDNSRequest {
     let lower: [UInt8]
     let zone: ClusterDNSIndex.Zone
     /// The zone as spelled in the original query, wire form with root: suffix of SRV/NS targets and the SOA owner.
-    let zoneSpelling: [UInt8]
-    /// Offsets in `lower` of the length octet of each label in front of the zone, left to right.
-    let labels: [Int]
+    let zoneSpelling: ArraySlice<UInt8>
+    /// The number of labels in front of the zone.
+    let labelCount: Int
 
-    init(name: DNSName, zone: ClusterDNSIndex.Zone, zoneSpelling: [UInt8]) {
+    init(name: DNSName, zone: ClusterDNSIndex.Zone, zoneSpelling: ArraySlice<UInt8>) {
         self.name = name
         self.zone = zone
         self.zoneSpelling = zoneSpelling
@@ -26,29 +26,38 @@ struct ClusterDNSRequest {
             // already lowercase: share the storage
             self.lower = wire
         }
-        var offsets: [Int] = []
-        let total = name.labelCount
-        let relative = total - zone.labelCount
-        offsets.reserveCapacity(max(relative, 0))
+        var total = 0
         var i = 0
-        while offsets.count < relative, i < wire.count, wire[i] != 0 {
-            offsets.append(i)
+        while i < wire.count, wire[i] != 0 {
+            total += 1
             i += Int(wire[i]) + 1
         }
-        labels = offsets
+        labelCount = max(total - zone.labelCount, 0)
+    }
+
+    /// Offset in `lower` of the length octet of relative label `k` (labels are few: walked, not stored).
+    @inline(__always) func offset(_ k: Int) -> Int {
+        var i = 0
+        var j = 0
+        while j < k {
+            i += Int(lower[i]) + 1
+            j += 1
+        }
+        return i
     }
 
     /// The content of relative label `k` (without the length octet), lowercased.
     @inline(__always) func label(_ k: Int) -> ArraySlice<UInt8> {
-        let start = labels[k]
+        let start = offset(k)
         return lower[(start + 1)..<(start + 1 + Int(lower[start]))]
     }
 
     /// The wire run of relative labels `from..<to` (length octets included), lowercased.
     @inline(__always) func run(_ from: Int, _ to: Int) -> ArraySlice<UInt8> {
-        let start = labels[from]
-        let last = labels[to - 1]
-        return lower[start..<(last + 1 + Int(lower[last]))]
+        let start = offset(from)
+        var end = start
+        for _ in from..<to { end += Int(lower[end]) + 1 }
+        return lower[start..<end]
     }
 
     /// True if the name lies under `in-addr.arpa.` or `ip6.arpa.` (CoreDNS `dnsutil.IsReverse`).
@@ -85,7 +94,7 @@ extension ClusterDNSRequest {
     /// `nil` for an invalid request (errInvalidRequest: NXDOMAIN).
     func parse() -> ParsedRequest? {
         var r = ParsedRequest()
-        let m = labels.count
+        let m = labelCount
         if m == 0 { return r }
         let last = label(m - 1)
         let isSvc = last.elementsEqual(ClusterDNSRequest.svc)

@@ -21,8 +21,8 @@ struct Hit {
 
     /// The name under `zoneSpelling` (wire, with root): the precomputed one when the query spelled
     /// the zone as configured, else built.
-    func name(in zoneSpelling: [UInt8], canonicalZone: [UInt8]) -> DNSName? {
-        if let canonical, zoneSpelling == canonicalZone { return canonical }
+    func name(in zoneSpelling: ArraySlice<UInt8>, canonicalZone: [UInt8]) -> DNSName? {
+        if let canonical, zoneSpelling.elementsEqual(canonicalZone) { return canonical }
         return try? DNSName(wire: prefix + zoneSpelling)
     }
 }
@@ -56,7 +56,7 @@ extension ClusterDNSIndex {
     /// Same result as `services` + `plugin.A`: ClusterIPs of the family (sentinel port included),
     /// or the distinct ready addresses; NXDOMAIN for a headless service without any.
     func bareServiceAddresses(_ request: ClusterDNSRequest, v4: Bool) -> Result<[IPAddress], NameError>? {
-        let m = request.labels.count
+        let m = request.labelCount
         guard m == 3, request.label(2).elementsEqual(ClusterDNSRequest.svc), !request.isReverseName else { return nil }
         guard namespaces.contains(WireKey(request.label(1))) else { return .failure(NameError()) }
         guard let service = services[WireKey(request.run(0, 2))] else { return .failure(NameError()) }
@@ -159,14 +159,14 @@ extension ClusterDNSIndex {
 
     /// True for `ns.dns.<zone>`.
     func isDefaultNS(_ request: ClusterDNSRequest) -> Bool {
-        request.labels.count == 2 && request.label(0).elementsEqual(ClusterDNSIndex.nsBytes) && request.label(1).elementsEqual(ClusterDNSIndex.dnsBytes)
+        request.labelCount == 2 && request.label(0).elementsEqual(ClusterDNSIndex.nsBytes) && request.label(1).elementsEqual(ClusterDNSIndex.dnsBytes)
     }
 
     /// `Kubernetes.Services` for a query type.
     func services(_ request: ClusterDNSRequest, _ qtype: DNSType) -> Result<[Hit], NameError> {
         switch qtype {
         case .txt:
-            if request.labels.count == 1 && request.label(0).elementsEqual(ClusterDNSIndex.dnsVersionBytes) {
+            if request.labelCount == 1 && request.label(0).elementsEqual(ClusterDNSIndex.dnsVersionBytes) {
                 return .success([Hit(host: .text, port: -1, prefix: [])])
             }
             if case .success(let hits) = records(request), !hits.isEmpty { return .success([]) }
@@ -194,49 +194,52 @@ extension ClusterDNSIndex {
 
     /// The address in a reverse name (`4.3.2.1.in-addr.arpa.`, 32 nibbles under `ip6.arpa.`), if complete.
     static func addressFromReverse(_ lower: [UInt8]) -> IPAddress? {
-        var labels: [ArraySlice<UInt8>] = []
+        var count = 0
         var i = 0
         while i < lower.count, lower[i] != 0 {
             let length = Int(lower[i])
             guard i + 1 + length <= lower.count else { return nil }
-            labels.append(lower[(i + 1)..<(i + 1 + length)])
+            count += 1
             i += length + 1
         }
         if lower.ends(with: ClusterDNSRequest.inAddrArpa) {
-            let octets = labels.dropLast(2)
-            guard octets.count == 4 else { return nil }
-            // strict decimal octets, as Go's net.ParseIP reads them (no leading zeros)
+            // the labels in front of the last two, least significant octet first
+            guard count - 2 == 4 else { return nil }
             var value: UInt32 = 0
-            for label in octets.reversed() {
-                guard (1...3).contains(label.count), !(label.count > 1 && label.first == UInt8(ascii: "0")) else { return nil }
+            i = 0
+            for k in 0..<4 {
+                let length = Int(lower[i])
+                // strict decimal octets, as Go's net.ParseIP reads them (no leading zeros)
+                guard (1...3).contains(length), !(length > 1 && lower[i + 1] == UInt8(ascii: "0")) else { return nil }
                 var octet: UInt32 = 0
-                for c in label {
+                for c in lower[(i + 1)..<(i + 1 + length)] {
                     guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
                     octet = octet * 10 + UInt32(c - UInt8(ascii: "0"))
                 }
                 guard octet <= 255 else { return nil }
-                value = value << 8 | octet
+                value |= octet << (8 * UInt32(k))
+                i += length + 1
             }
             return .v4(IPv4Address(value))
         }
         if lower.ends(with: ClusterDNSRequest.ip6Arpa) {
-            let nibbles = labels.dropLast(2)
-            guard nibbles.count == 32 else { return nil }
-            var bytes: [UInt8] = []
-            var high: UInt8?
-            for label in nibbles.reversed() {
-                guard label.count == 1, let c = label.first, let v = hexValue(c) else { return nil }
-                if let h = high {
-                    bytes.append(h << 4 | v)
-                    high = nil
+            // 32 one-nibble labels, least significant first
+            guard count - 2 == 32 else { return nil }
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            i = 0
+            for k in 0..<32 {
+                guard lower[i] == 1, let v = hexValue(lower[i + 1]) else { return nil }
+                if k < 16 {
+                    low |= UInt64(v) << (4 * UInt64(k))
                 } else {
-                    high = v
+                    high |= UInt64(v) << (4 * UInt64(k - 16))
                 }
+                i += 2
             }
-            guard let v6 = IPv6Address(octets: bytes) else { return nil }
             // Go prints an IPv4-mapped address as dotted quad, so it is looked up as IPv4
-            if v6.high == 0 && v6.low >> 32 == 0xffff { return .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))) }
-            return .v6(v6)
+            if high == 0 && low >> 32 == 0xffff { return .v4(IPv4Address(UInt32(truncatingIfNeeded: low))) }
+            return .v6(IPv6Address(high: high, low: low))
         }
         return nil
     }

@@ -231,7 +231,7 @@ extension ClusterDNSResponder {
             var i = 0
             while i < start { i += Int(wire[i]) + 1 }
             guard i == start else { continue }
-            let request = ClusterDNSRequest(name: name, zone: zone, zoneSpelling: Array(wire[start...]))
+            let request = ClusterDNSRequest(name: name, zone: zone, zoneSpelling: wire[start...])
             return serve(request, type: type, depth: depth)
         }
         return outside(name: name, type: type, depth: depth)
@@ -323,8 +323,8 @@ extension ClusterDNSResponder {
             case .failure: failed = true
             }
         case .soa:
-            if request.labels.isEmpty { records = [soa(request)] }
-        case .ns where request.labels.isEmpty:
+            if request.labelCount == 0 { records = [soa(request)] }
+        case .ns where request.labelCount == 0:
             if case .success(let hits) = index.services(request, .ns) {
                 var seen: [DNSName] = []
                 for hit in hits {
@@ -343,9 +343,9 @@ extension ClusterDNSResponder {
         outcome.truncated = truncated
         if failed {
             outcome.rcode = .nxDomain
-            outcome.authority = [soa(request)]
+            outcome.authority = soaAuthority(request)
         } else if records.isEmpty {
-            outcome.authority = [soa(request)]
+            outcome.authority = soaAuthority(request)
         } else {
             outcome.answers = records
             outcome.additional = extra
@@ -354,8 +354,14 @@ extension ClusterDNSResponder {
     }
 
     func soa(_ request: ClusterDNSRequest) -> ResourceRecord {
-        if request.zoneSpelling == request.zone.name.wire { return request.zone.soa }
+        if request.zoneSpelling.elementsEqual(request.zone.name.wire) { return request.zone.soa }
         return ClusterDNSIndex.soa(zoneSpelling: request.zoneSpelling, options: options)
+    }
+
+    /// `[soa(request)]`, shared when the zone is spelled as configured.
+    func soaAuthority(_ request: ClusterDNSRequest) -> [ResourceRecord] {
+        if request.zoneSpelling.elementsEqual(request.zone.name.wire) { return request.zone.soaAuthority }
+        return [ClusterDNSIndex.soa(zoneSpelling: request.zoneSpelling, options: options)]
     }
 
     /// `lowered` equals `wire[from...]` with ASCII letters folded.
@@ -409,7 +415,7 @@ extension ClusterDNSResponder {
                 let cname = ResourceRecord(name: request.name, ttl: options.ttl, data: .cname(target))
                 if previous.count > 7 { continue }
                 if previous.contains(where: { if case .cname(let t) = $0.data { return t == target } else { return false } }) { continue }
-                let zoneName = (try? DNSName(wire: request.zoneSpelling)) ?? request.zone.name
+                let zoneName = (try? DNSName(wire: Array(request.zoneSpelling))) ?? request.zone.name
                 if target.isSubdomain(of: zoneName) {
                     let next = ClusterDNSRequest(name: target, zone: request.zone, zoneSpelling: request.zoneSpelling)
                     if case .success(let (more, tc)) = addresses(next, type: type, previous: previous + [cname], depth: depth) {
