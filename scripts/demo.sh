@@ -38,3 +38,6 @@ banner "3. Unmodified tools inside pod kiada/dns-test of the fake cluster (kubet
     echo "\$ curl -v http://quote 2>&1 | grep Connected"
     curl -sv http://quote 2>&1 | grep "Connected to"
 '
+
+banner "4. The same lessons with unmodified programs as scenario steps (exec:, netns plan): scenarios/netns"
+"$K" run scenarios/netns

@@ -58,15 +58,16 @@ extension ReplaySession {
                 expectedLines = ReplaySession.trimmedTrailingNewlines(wanted).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             case .regex(let pattern):
                 passed = (try? Regex(pattern).wholeMatch(in: text)) != nil
-                expectedLines = ["regex: \(pattern)"]
+                expectedLines = ["regex: \(ReplaySession.escaped(pattern))"]
             }
             checks.append(
                 Check(
                     expectation: "output", passed: passed, expected: expectedLines,
                     actual: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)))
         }
-        checks += servingChecks(expect, addresses: connections.map(\.destination), counts: counts)
         let names = ReplaySession.distinct(queries.map { $0.question.name.description.lowercased() })
+        let answeredNames = ReplaySession.distinct(queries.filter { !$0.reply.answers.isEmpty }.map { $0.question.name.description.lowercased() })
+        checks += servingChecks(expect, addresses: connections.map(\.destination), names: answeredNames, counts: counts)
         if let searchQueries = expect.searchQueries {
             let expected = searchQueries.map(ReplaySession.absolute)
             let actual = ReplaySession.distinct(queries.filter { $0.reply.rcode == .nxDomain }.map { $0.question.name.description.lowercased() })

@@ -83,7 +83,10 @@ extension ReplaySession {
             namespace = topology.client
         } else {
             guard let loopback = runtime.addressPlan.loopback(for: address) else {
-                result.failure = "\(address) is outside the fake cluster (not contacted)"
+                let inCluster = (cluster.network.podCIDRs + cluster.network.serviceCIDRs).contains { $0.contains(address) }
+                result.failure =
+                    inCluster
+                    ? "no pod or service has \(address) (any more): the connection fails" : "\(address) is outside the fake cluster (not contacted)"
                 return (result, observations)
             }
             target = loopback
@@ -135,7 +138,7 @@ extension ReplaySession {
         let distribution = counts.keys.sorted().map { (pod: $0, count: counts[$0] ?? 0) }
         let expect = step.expect
         var checks: [Check] = []
-        checks += servingChecks(expect, addresses: fetches.compactMap(\.address), counts: counts)
+        checks += servingChecks(expect, addresses: fetches.compactMap(\.address), names: fetches.compactMap(\.finalName), counts: counts)
         if let searchQueries = expect.searchQueries {
             let expected = searchQueries.map(ReplaySession.absolute)
             let actual = (fetches.first?.dns ?? []).filter { $0.rcode == .nxDomain }.map { $0.name.description.lowercased() }
@@ -160,7 +163,7 @@ extension ReplaySession {
             let expectedLine: String
             switch body {
             case .text(let wanted): expectedLine = ReplaySession.escaped(wanted)
-            case .regex(let pattern): expectedLine = "regex: \(pattern)"
+            case .regex(let pattern): expectedLine = "regex: \(ReplaySession.escaped(pattern))"
             }
             let actualLine = shown.map(ReplaySession.escaped) ?? "no response"
             checks.append(Check(expectation: "body", passed: failing == nil, expected: [expectedLine], actual: [actualLine]))
@@ -184,7 +187,8 @@ extension ReplaySession {
 
     /// `connectsTo:`, `servedBy:` and `distribution:` over the addresses a step connected to and
     /// the pods that served it (`namespace/name` → requests).
-    func servingChecks(_ expect: Expectations, addresses connected: [IPAddress], counts: [String: Int]) -> [Check] {
+    /// `names`: the names the step resolved (for `servedBy: all`).
+    func servingChecks(_ expect: Expectations, addresses connected: [IPAddress], names: [String], counts: [String: Int]) -> [Check] {
         var checks: [Check] = []
         if let connectsTo = expect.connectsTo {
             let addresses = ReplaySession.distinct(connected).sorted { $0.description < $1.description }
@@ -207,6 +211,20 @@ extension ReplaySession {
         if let servedBy = expect.servedBy {
             let pods = counts.keys.sorted()
             switch servedBy {
+            case .all:
+                let services = contactedServices(names: names, addresses: connected)
+                let expected = readyPods(of: services)
+                let shown = services.map { "\($0.namespace)/\($0.name)" }.joined(separator: ", ")
+                checks.append(
+                    Check(
+                        expectation: "servedBy", passed: !expected.isEmpty && pods == expected,
+                        expected: expected.isEmpty ? ["every ready pod of the service (none found\(shown.isEmpty ? "" : " for \(shown)"))"] : expected,
+                        actual: pods))
+            case .atMost(let n):
+                checks.append(
+                    Check(
+                        expectation: "servedBy", passed: pods.count <= n, expected: ["at most \(n) distinct pod\(n == 1 ? "" : "s")"],
+                        actual: ["\(pods.count) distinct pod\(pods.count == 1 ? "" : "s"): \(pods.joined(separator: ", "))"]))
             case .atLeast(let n):
                 checks.append(
                     Check(
@@ -228,6 +246,38 @@ extension ReplaySession {
             checks.append(Check(expectation: "distribution", passed: expected == actual, expected: expected, actual: actual))
         }
         return checks
+    }
+
+    /// The services a step reached: by a resolved name `SERVICE.NAMESPACE.svc.ZONE.` or by a
+    /// dialled cluster IP.
+    func contactedServices(names: [String], addresses: [IPAddress]) -> [(namespace: String, name: String)] {
+        var found: [(namespace: String, name: String)] = []
+        let suffix = ".svc." + dnsOptions.clusterDomain.description.lowercased()
+        for name in names.map({ ReplaySession.absolute($0) }) where name.hasSuffix(suffix) {
+            let labels = name.dropLast(suffix.count).split(separator: ".")
+            guard labels.count == 2 else { continue }
+            found.append((namespace: String(labels[1]), name: String(labels[0])))
+        }
+        for service in cluster.services where service.clusterIPs.contains(where: addresses.contains) {
+            found.append((namespace: service.meta.namespace, name: service.meta.name))
+        }
+        var seen: Set<String> = []
+        return found.filter { key in
+            seen.insert("\(key.namespace)/\(key.name)").inserted && cluster.services.contains { $0.meta.namespace == key.namespace && $0.meta.name == key.name }
+        }
+    }
+
+    /// `namespace/name` of every ready endpoint pod of the services, sorted.
+    func readyPods(of services: [(namespace: String, name: String)]) -> [String] {
+        var pods: Set<String> = []
+        for service in services {
+            for slice in cluster.endpointSlices where slice.meta.namespace == service.namespace && slice.serviceName == service.name {
+                for endpoint in slice.endpoints where endpoint.isReady {
+                    if let pod = endpoint.targetPodName { pods.insert("\(service.namespace)/\(pod)") }
+                }
+            }
+        }
+        return pods.sorted()
     }
 
     static func escaped(_ text: String) -> String {

@@ -302,7 +302,10 @@ public struct Expectations: Hashable, Sendable {
 
     /// Which pods must have served.
     public enum ServedBy: Hashable, Sendable {
+        /// `servedBy: all`: every ready endpoint pod of the services the step looked up or dialled.
+        case all
         case atLeast(Int)
+        case atMost(Int)
         case exactly([String])
     }
 

@@ -417,12 +417,22 @@ public struct ScenarioParser: Sendable {
         if let n = map["servedBy"] {
             if n.sequence != nil {
                 e.servedBy = .exactly(try reader.stringList(n, "expect.servedBy").map(\.text))
-            } else {
-                let m = try reader.mapping(n, "expect.servedBy", keys: ["atLeast"])
-                guard let a = m["atLeast"] else {
-                    throw ScenarioError(.missingKey, at: reader.location(n), "expect.servedBy: expected atLeast: N or a list of pods")
+            } else if let scalar = n.scalar {
+                guard scalar.string == "all" else {
+                    throw ScenarioError(
+                        .invalidValue, at: reader.location(n),
+                        "expect.servedBy: expected all, a list of pods, {atLeast: N} or {atMost: N}, found '\(scalar.string)'")
                 }
-                e.servedBy = .atLeast(try reader.int(a, "expect.servedBy.atLeast", range: 1...100_000))
+                e.servedBy = .all
+            } else {
+                let m = try reader.mapping(n, "expect.servedBy", keys: ["atLeast", "atMost"])
+                if let a = m["atLeast"], m["atMost"] == nil {
+                    e.servedBy = .atLeast(try reader.int(a, "expect.servedBy.atLeast", range: 1...100_000))
+                } else if let a = m["atMost"], m["atLeast"] == nil {
+                    e.servedBy = .atMost(try reader.int(a, "expect.servedBy.atMost", range: 0...100_000))
+                } else {
+                    throw ScenarioError(.missingKey, at: reader.location(n), "expect.servedBy: expected one of atLeast: N and atMost: N")
+                }
             }
         }
         if let n = map["distribution"] {

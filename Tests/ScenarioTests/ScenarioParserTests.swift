@@ -177,7 +177,10 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    expect:\n      answers: [\"${vip}\"]\n    capture: vip\n", 6, 17,
             "${vip}: no earlier step captures 'vip'"
         ),
-        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://quote\n    capture: x\n", 5, 5, "capture: only lookup steps capture a value"),
+        (
+            "cluster:\n  manifests: clusters/kiada\nsteps:\n  - deletePod: quote-001\n    capture: x\n", 5, 5,
+            "capture: only lookup (first answer), http (the serving pod) and exec (first line of output) steps capture a value"
+        ),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    capture: 9lives\n", 5, 14, "capture: expected a variable name"),
         ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - apply: clusters/nowhere.yaml\n", 4, 12, "apply: no file or directory 'clusters/nowhere.yaml'"),
         (
@@ -189,7 +192,7 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
         ("cluster:\n  manifests: clusters/nowhere\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: no file or directory 'clusters/nowhere'"),
         (
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - lookup: quote\n    http: http://quote\n", 4, 5,
-            "expected exactly one of lookup:, http:, setReady:, deletePod:, deleteService:, apply: (found lookup, http)"
+            "expected exactly one of lookup:, http:, exec:, setReady:, deletePod:, deleteService:, apply:, scale:, wait: (found lookup, http)"
         ),
         (
             "cluster:\n  manifests: clusters/kiada\nsteps:\n  - deletePod: quote-001\n    expect:\n      count: 1\n", 5, 5,
