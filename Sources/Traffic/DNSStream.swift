@@ -115,9 +115,46 @@ struct DNSTransactionTracker {
         var vantage: Int
     }
 
+    /// The unanswered queries of one key, oldest first, at most 16. The first is kept inline, so
+    /// that the usual single query costs no allocation.
+    struct Queries {
+        private var head: Query?
+        private var rest: [Query] = []
+
+        var last: Query? { rest.last ?? head }
+
+        /// Appends a query; true when one from the same vantage point was already waiting.
+        mutating func add(_ query: Query) -> Bool {
+            guard let first = head else {
+                head = query
+                return false
+            }
+            let repeated = first.vantage == query.vantage || rest.contains { $0.vantage == query.vantage }
+            rest.append(query)
+            if rest.count > 15 { head = rest.removeFirst() }
+            return repeated
+        }
+
+        /// The latest query from `vantage`, all of whose queries are then removed; nil when there is none.
+        mutating func answer(vantage: Int) -> Query? {
+            var answered: Query?
+            if let index = rest.lastIndex(where: { $0.vantage == vantage }) {
+                answered = rest[index]
+            } else if let first = head, first.vantage == vantage {
+                answered = first
+            }
+            guard answered != nil else { return nil }
+            if !rest.isEmpty { rest.removeAll { $0.vantage == vantage } }
+            if head?.vantage == vantage { head = rest.isEmpty ? nil : rest.removeFirst() }
+            return answered
+        }
+
+        var isEmpty: Bool { head == nil }
+    }
+
     var timeoutNanoseconds: Int64
     var maxPending: Int
-    private(set) var pending: [Key: [Query]] = [:]
+    private(set) var pending: [Key: Queries] = [:]
 
     init(timeoutNanoseconds: Int64, maxPending: Int) {
         self.timeoutNanoseconds = timeoutNanoseconds
@@ -136,29 +173,18 @@ struct DNSTransactionTracker {
             dropped += pending.count
             pending.removeAll(keepingCapacity: true)
         }
-        let record = Query(frame: frame, time: time, vantage: vantage)
-        if var list = pending[key] {
-            let retransmission = list.contains { $0.vantage == vantage }
-            list.append(record)
-            if list.count > 16 { list.removeFirst(list.count - 16) }
-            pending[key] = list
-            return retransmission
-        }
-        pending[key] = [record]
-        return false
+        return pending[key, default: Queries()].add(Query(frame: frame, time: time, vantage: vantage))
     }
 
     /// The query a response answers: the latest at the same vantage point (which is then
     /// answered), else the latest seen anywhere (kept, for the copy at its own vantage point).
     mutating func response(_ key: Key, vantage: Int) -> Query? {
-        guard var list = pending[key] else { return nil }
-        if let index = list.lastIndex(where: { $0.vantage == vantage }) {
-            let query = list[index]
-            list.removeAll { $0.vantage == vantage }
-            pending[key] = list.isEmpty ? nil : list
+        guard let index = pending.index(forKey: key) else { return nil }
+        if let query = pending.values[index].answer(vantage: vantage) {
+            if pending.values[index].isEmpty { pending.remove(at: index) }
             return query
         }
-        return list.last
+        return pending.values[index].last
     }
 
     mutating func expire(now: Int64) {

@@ -149,13 +149,13 @@ extension HTTPExchange {
         w.raw(",\"contentType\":")
         w.optionalString(response?.contentType)
         w.raw(",\"chunked\":")
-        if let r = response { w.raw(r.chunked ? "true" : "false") } else { w.raw("null") }
+        if let r = response { w.bool(r.chunked) } else { w.raw("null") }
         w.raw(",\"responseBodyLength\":")
         w.optionalInt(response?.bodyLength)
         w.raw(",\"bodyPreview\":")
         if let r = response { w.string(String(decoding: r.bodyPreview, as: UTF8.self)) } else { w.raw("null") }
         w.raw(",\"latencyMs\":")
-        if let l = latencyNanoseconds { w.raw(JSONWriter.milliseconds(l)) } else { w.raw("null") }
+        if let l = latencyNanoseconds { w.milliseconds(l) } else { w.raw("null") }
     }
 }
 
@@ -165,12 +165,12 @@ extension DNSEvent {
         let h = m.header
         w.raw(",\"id\":")
         w.int(Int(h.id))
-        w.raw(h.isResponse ? ",\"qr\":true" : ",\"qr\":false")
+        if h.isResponse { w.raw(",\"qr\":true") } else { w.raw(",\"qr\":false") }
         let edns = m.edns
         w.raw(",\"opcode\":")
-        w.string(h.opcode.description)
+        w.opcode(h.opcode)
         w.raw(",\"rcode\":")
-        w.string(DNSRCode(UInt16(edns?.extendedRCode ?? 0) << 4 | UInt16(h.rcodeLow)).description)
+        w.rcode(DNSRCode(UInt16(edns?.extendedRCode ?? 0) << 4 | UInt16(h.rcodeLow)))
         w.raw(",\"flags\":{\"aa\":")
         w.bool(h.authoritative)
         w.raw(",\"tc\":")
@@ -187,9 +187,9 @@ extension DNSEvent {
         if let q = m.question {
             w.name(q.name)
             w.raw(",\"qtype\":")
-            w.string(q.type.description)
+            w.dnsType(q.type)
             w.raw(",\"qclass\":")
-            w.string(q.qClass.description)
+            w.dnsClass(q.qClass)
         } else {
             w.raw("null,\"qtype\":null,\"qclass\":null")
         }
@@ -223,7 +223,7 @@ extension DNSEvent {
         w.raw(",\"queryFrame\":")
         w.optionalInt(queryFrame)
         w.raw(",\"latencyMs\":")
-        if let l = latencyNanoseconds { w.raw(JSONWriter.milliseconds(l)) } else { w.raw("null") }
+        if let l = latencyNanoseconds { w.milliseconds(l) } else { w.raw("null") }
         w.raw(",\"retransmission\":")
         w.bool(isRetransmission)
     }
@@ -237,9 +237,9 @@ extension DNSEvent {
             w.raw("{\"name\":")
             w.name(r.name)
             w.raw(",\"type\":")
-            w.string(r.type.description)
+            w.dnsType(r.type)
             w.raw(",\"class\":")
-            if r.rrClass == .in { w.raw("\"IN\"") } else { w.string(r.rrClass.description) }
+            w.dnsClass(r.rrClass)
             w.raw(",\"ttl\":")
             w.int(Int(r.ttl))
             w.raw(",\"data\":")
@@ -318,21 +318,64 @@ final class ByteSink {
     /// Appends `value` in decimal.
     @inline(__always)
     func appendDecimal(_ value: UInt64) {
-        var digits = 1
-        var probe = value
-        while probe >= 10 {
-            probe /= 10
+        if value < 10 {
+            append(UInt8(truncatingIfNeeded: value) + 48)
+        } else {
+            appendDecimalDigits(value)
+        }
+    }
+
+    /// "00" to "99", two octets each.
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    /// `value` (10 or more) in decimal, two digits at a time from the back.
+    private func appendDecimalDigits(_ value: UInt64) {
+        var digits = 2
+        var limit: UInt64 = 100
+        while digits < 20 && value >= limit {
             digits += 1
+            limit = limit &* 10
         }
         reserve(digits)
+        let pairs = Self.digitPairs.utf8Start
         var v = value
-        var i = count + digits - 1
-        while i >= count {
-            base[i] = UInt8(truncatingIfNeeded: v % 10) + 48
-            v /= 10
+        var i = count + digits
+        while v >= 100 {
+            let r = Int(v % 100)
+            v /= 100
+            i -= 2
+            base[i] = pairs[2 * r]
+            base[i + 1] = pairs[2 * r + 1]
+        }
+        if v >= 10 {
+            i -= 2
+            base[i] = pairs[2 * Int(v)]
+            base[i + 1] = pairs[2 * Int(v) + 1]
+        } else {
             i -= 1
+            base[i] = UInt8(truncatingIfNeeded: v) + 48
         }
         count += digits
+    }
+
+    /// Appends one IPv4 octet in decimal.
+    @inline(__always)
+    func appendOctet(_ b: UInt8) {
+        reserve(3)
+        if b >= 100 {
+            base[count] = b / 100 + 48
+            base[count + 1] = b / 10 % 10 + 48
+            base[count + 2] = b % 10 + 48
+            count += 3
+        } else if b >= 10 {
+            base[count] = b / 10 + 48
+            base[count + 1] = b % 10 + 48
+            count += 2
+        } else {
+            base[count] = b + 48
+            count += 1
+        }
     }
 
     /// Appends a short literal byte by byte (cheaper than memmove for a few octets).
@@ -343,9 +386,23 @@ final class ByteSink {
             return
         }
         let n = s.utf8CodeUnitCount
-        reserve(n)
-        let source = s.utf8Start
-        for i in 0..<n { base[count + i] = source[i] }
+        reserve(n + 16)
+        let source = UnsafeRawPointer(s.utf8Start)
+        let target = UnsafeMutableRawPointer(base + count)
+        // Whole words, the last one overlapping: the length is known where this is inlined.
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
+        } else {
+            for i in 0..<n { base[count + i] = source.load(fromByteOffset: i, as: UInt8.self) }
+        }
         count += n
     }
 
@@ -374,7 +431,9 @@ struct JSONWriter {
         out.append(literal: s)
     }
 
-    mutating func raw(_ s: String) {
+    /// Appends text as it is (no quotes, no escaping). Named apart from ``raw(_:)``: given a
+    /// literal, the compiler would prefer a `String` overload over the `StaticString` one.
+    mutating func rawText(_ s: String) {
         var s = s
         s.withUTF8 { out.append(contentsOf: $0) }
     }
@@ -386,7 +445,7 @@ struct JSONWriter {
         case .v4(let a): ipv4(a)
         case .v6(let a):
             out.append(UInt8(ascii: "["))
-            raw(a.description)
+            ipv6(a)
             out.append(UInt8(ascii: "]"))
         }
         out.append(UInt8(ascii: ":"))
@@ -394,15 +453,70 @@ struct JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// `IPv6Address.description` (RFC 5952, dotted quad for IPv4-compatible and v4-mapped
+    /// addresses) written straight into the buffer.
+    mutating func ipv6(_ a: IPv6Address) {
+        var g: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &g) { buffer in
+            let groups = buffer.bindMemory(to: UInt16.self)
+            for i in 0..<4 {
+                groups[i] = UInt16(truncatingIfNeeded: a.high >> (48 - 16 * UInt64(i)))
+                groups[i + 4] = UInt16(truncatingIfNeeded: a.low >> (48 - 16 * UInt64(i)))
+            }
+            var bestStart = -1
+            var bestLength = 0
+            var i = 0
+            while i < 8 {
+                if groups[i] == 0 {
+                    var j = i
+                    while j < 8 && groups[j] == 0 { j += 1 }
+                    if j - i > bestLength && j - i >= 2 {
+                        bestStart = i
+                        bestLength = j - i
+                    }
+                    i = j
+                } else {
+                    i += 1
+                }
+            }
+            out.reserve(45)
+            func hex(_ range: Range<Int>) {
+                for k in range {
+                    if k > range.lowerBound { out.appendUnchecked(UInt8(ascii: ":")) }
+                    let v = groups[k]
+                    var shift = 12
+                    while shift > 0 && v >> UInt16(shift) == 0 { shift -= 4 }
+                    while shift >= 0 {
+                        out.appendUnchecked(JSONWriter.hexDigits[Int(v >> UInt16(shift) & 0xf)])
+                        shift -= 4
+                    }
+                }
+            }
+            if bestStart < 0 {
+                hex(0..<8)
+            } else if bestStart == 0 && (bestLength == 6 || (bestLength == 5 && groups[5] == 0xffff)) {
+                if bestLength == 6 { raw("::") } else { raw("::ffff:") }
+                ipv4(IPv4Address(UInt32(truncatingIfNeeded: a.low)))
+            } else {
+                hex(0..<bestStart)
+                out.appendUnchecked(UInt8(ascii: ":"))
+                out.appendUnchecked(UInt8(ascii: ":"))
+                hex((bestStart + bestLength)..<8)
+            }
+        }
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     mutating func ipv4(_ a: IPv4Address) {
         let v = a.value
-        int(Int(v >> 24))
+        out.appendOctet(UInt8(truncatingIfNeeded: v >> 24))
         out.append(UInt8(ascii: "."))
-        int(Int(v >> 16 & 0xff))
+        out.appendOctet(UInt8(truncatingIfNeeded: v >> 16))
         out.append(UInt8(ascii: "."))
-        int(Int(v >> 8 & 0xff))
+        out.appendOctet(UInt8(truncatingIfNeeded: v >> 8))
         out.append(UInt8(ascii: "."))
-        int(Int(v & 0xff))
+        out.appendOctet(UInt8(truncatingIfNeeded: v))
     }
 
     /// A domain name in presentation form (as `DNSName.description` writes it) as a JSON string,
@@ -419,39 +533,62 @@ struct JSONWriter {
         out.reserve(wire.count * 5 + 1)  // worst case: every octet as \\DDD
         if wire.count <= 1 {
             out.appendUnchecked(UInt8(ascii: "."))
-        } else {
+            return
+        }
+        wire.withUnsafeBufferPointer { wire in
             var i = 0
             while i < wire.count {
                 let length = Int(wire[i])
                 if length == 0 { break }
-                var j = i + 1
                 let end = min(i + 1 + length, wire.count)
-                while j < end {
-                    let b = wire[j]
-                    switch b {
-                    case UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "$"), UInt8(ascii: "@"):
-                        out.appendUnchecked(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
-                        out.appendUnchecked(UInt8(ascii: "\\"))
-                        out.appendUnchecked(b)
-                    case UInt8(ascii: "\\"), UInt8(ascii: "\""):
-                        out.appendUnchecked(UInt8(ascii: "\\"))
-                        out.appendUnchecked(UInt8(ascii: "\\"))
-                        out.appendUnchecked(UInt8(ascii: "\\"))
-                        out.appendUnchecked(b)
-                    case 0x21...0x7e:
-                        out.appendUnchecked(b)
-                    default:
-                        out.appendUnchecked(UInt8(ascii: "\\"))
-                        out.appendUnchecked(UInt8(ascii: "\\"))
-                        out.appendUnchecked(48 + b / 100)
-                        out.appendUnchecked(48 + b / 10 % 10)
-                        out.appendUnchecked(48 + b % 10)
-                    }
-                    j += 1
+                var plain = true
+                for j in (i + 1)..<end where !Self.isPlain(wire[j]) {
+                    plain = false
+                    break
+                }
+                if plain {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: wire[(i + 1)..<end]))
+                } else {
+                    for j in (i + 1)..<end { escapeNameOctet(wire[j]) }
                 }
                 out.appendUnchecked(UInt8(ascii: "."))
                 i = end
             }
+        }
+    }
+
+    /// True for an octet a name shows as itself, in presentation form and in JSON.
+    @inline(__always)
+    static func isPlain(_ b: UInt8) -> Bool {
+        // Printable ASCII except . ( ) ; $ @ \ " (bits of the mask below, by octet - 0x20).
+        let special: UInt64 =
+            1 << (0x2e - 0x20) | 1 << (0x28 - 0x20) | 1 << (0x29 - 0x20) | 1 << (0x3b - 0x20) | 1 << (0x24 - 0x20) | 1 << (0x40 - 0x20)
+            | 1 << (0x5c - 0x20) | 1 << (0x22 - 0x20)
+        if b >= 0x21 && b < 0x60 { return special & (1 << UInt64(b - 0x20)) == 0 }
+        return b >= 0x60 && b <= 0x7e
+    }
+
+    /// One name octet in presentation form, JSON-escaped (capacity already reserved).
+    @inline(__always)
+    mutating func escapeNameOctet(_ b: UInt8) {
+        switch b {
+        case UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "$"), UInt8(ascii: "@"):
+            out.appendUnchecked(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
+            out.appendUnchecked(UInt8(ascii: "\\"))
+            out.appendUnchecked(b)
+        case UInt8(ascii: "\\"), UInt8(ascii: "\""):
+            out.appendUnchecked(UInt8(ascii: "\\"))
+            out.appendUnchecked(UInt8(ascii: "\\"))
+            out.appendUnchecked(UInt8(ascii: "\\"))
+            out.appendUnchecked(b)
+        case 0x21...0x7e:
+            out.appendUnchecked(b)
+        default:
+            out.appendUnchecked(UInt8(ascii: "\\"))
+            out.appendUnchecked(UInt8(ascii: "\\"))
+            out.appendUnchecked(48 + b / 100)
+            out.appendUnchecked(48 + b / 10 % 10)
+            out.appendUnchecked(48 + b % 10)
         }
     }
 
@@ -461,6 +598,10 @@ struct JSONWriter {
         case .a(let a):
             out.append(UInt8(ascii: "\""))
             ipv4(a)
+            out.append(UInt8(ascii: "\""))
+        case .aaaa(let a):
+            out.append(UInt8(ascii: "\""))
+            ipv6(a)
             out.append(UInt8(ascii: "\""))
         case .ns(let n), .cname(let n), .ptr(let n):
             name(n)
@@ -496,7 +637,7 @@ struct JSONWriter {
     }
 
     mutating func bool(_ b: Bool) {
-        raw(b ? "true" : "false")
+        if b { raw("true") } else { raw("false") }
     }
 
     mutating func int(_ value: Int) {
@@ -541,6 +682,59 @@ struct JSONWriter {
         var fraction = String(m % 1_000_000_000)
         fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
         return (negative ? "-" : "") + "\(m / 1_000_000_000).\(fraction)"
+    }
+
+    /// ``milliseconds(_:)`` written straight into the buffer.
+    mutating func milliseconds(_ ns: Int64) {
+        if ns < 0 { out.append(UInt8(ascii: "-")) }
+        let us = (ns.magnitude + 500) / 1000
+        out.appendDecimal(us / 1000)
+        let fraction = us % 1000
+        out.reserve(4)
+        out.appendUnchecked(UInt8(ascii: "."))
+        out.appendUnchecked(UInt8(truncatingIfNeeded: fraction / 100) + 48)
+        out.appendUnchecked(UInt8(truncatingIfNeeded: fraction / 10 % 10) + 48)
+        out.appendUnchecked(UInt8(truncatingIfNeeded: fraction % 10) + 48)
+    }
+
+    /// A record type's mnemonic (`DNSType.description`) as a JSON string; the common ones as
+    /// literals (a test holds them to the descriptions).
+    mutating func dnsType(_ type: DNSType) {
+        switch type.rawValue {
+        case 1: raw("\"A\"")
+        case 28: raw("\"AAAA\"")
+        case 5: raw("\"CNAME\"")
+        case 6: raw("\"SOA\"")
+        case 33: raw("\"SRV\"")
+        case 12: raw("\"PTR\"")
+        case 2: raw("\"NS\"")
+        case 16: raw("\"TXT\"")
+        case 15: raw("\"MX\"")
+        case 65: raw("\"HTTPS\"")
+        case 41: raw("\"OPT\"")
+        default: string(type.description)
+        }
+    }
+
+    /// A class's mnemonic (`DNSClass.description`) as a JSON string.
+    mutating func dnsClass(_ dnsClass: DNSClass) {
+        if dnsClass.rawValue == 1 { raw("\"IN\"") } else { string(dnsClass.description) }
+    }
+
+    /// An RCODE's mnemonic (`DNSRCode.description`) as a JSON string.
+    mutating func rcode(_ rcode: DNSRCode) {
+        switch rcode.rawValue {
+        case 0: raw("\"NOERROR\"")
+        case 3: raw("\"NXDOMAIN\"")
+        case 2: raw("\"SERVFAIL\"")
+        case 5: raw("\"REFUSED\"")
+        default: string(rcode.description)
+        }
+    }
+
+    /// An opcode's mnemonic (`DNSOpcode.description`) as a JSON string.
+    mutating func opcode(_ opcode: DNSOpcode) {
+        if opcode.rawValue == 0 { raw("\"QUERY\"") } else { string(opcode.description) }
     }
 
     /// Nanoseconds as milliseconds with 3 decimals.
