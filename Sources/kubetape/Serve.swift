@@ -19,14 +19,14 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(help: "DNS listen address in the loopback plan.")
-    var listen: String = "127.0.0.1:10053"
+    @Option(help: "DNS listen address in the loopback plan (default 127.0.0.1:10053).")
+    var listen: String?
 
     @Option(help: "Address plan: loopback or netns.")
     var plan: PlanName = .loopback
 
-    @Option(help: "Loopback plan: pods get 127.N.0.0/16 and services 127.N+1.0.0/16 (to run two clusters side by side).")
-    var loopbackBlock: UInt8 = 1
+    @Option(help: "Loopback plan: pods get 127.N.0.0/16 and services 127.N+1.0.0/16 (to run two clusters side by side; default 1).")
+    var loopbackBlock: UInt8?
 
     @Option(help: "UDP sockets sharing the DNS port (SO_REUSEPORT), each on its own thread (loopback plan).")
     var udpSockets: Int = 1
@@ -43,10 +43,15 @@ struct Serve: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard Serve.parseListen(listen) != nil else { throw ValidationError("--listen must be IPV4:PORT, e.g. 127.0.0.1:10053") }
+        if let listen, Serve.parseListen(listen) == nil { throw ValidationError("--listen must be IPV4:PORT, e.g. 127.0.0.1:10053") }
         if plan == .netns && rewriteAnswers { throw ValidationError("--rewrite-answers only makes sense in the loopback plan") }
+        if plan == .netns && (listen != nil || loopbackBlock != nil) {
+            throw ValidationError(
+                "--listen and --loopback-block apply to the loopback plan; in the netns plan DNS listens on the cluster DNS service IP (port 53) inside kubetape-<pid>-cluster"
+            )
+        }
         guard (1...64).contains(udpSockets) else { throw ValidationError("--udp-sockets must be 1...64") }
-        guard (1...253).contains(loopbackBlock) else { throw ValidationError("--loopback-block must be 1...253") }
+        if let loopbackBlock, !(1...253).contains(loopbackBlock) { throw ValidationError("--loopback-block must be 1...253") }
     }
 
     static func parseListen(_ text: String) -> (host: String, port: Int)? {
@@ -62,9 +67,9 @@ struct Serve: AsyncParsableCommand {
         var configuration = ClusterRuntimeConfiguration()
         configuration.seed = cluster.seed
         configuration.dnsOnly = dnsOnly
-        configuration.loopbackBlock = loopbackBlock
+        configuration.loopbackBlock = loopbackBlock ?? 1
         configuration.dns.udpSockets = udpSockets
-        let (host, port) = Serve.parseListen(listen)!
+        let (host, port) = Serve.parseListen(listen ?? "127.0.0.1:10053") ?? ("127.0.0.1", 10053)
         configuration.dns.host = host
         configuration.dns.port = port
         var topology: NetnsTopology?
@@ -81,7 +86,7 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.plan = .netns(topology!)
         }
-        let plan = LoopbackAddressPlan(cluster: model, block: loopbackBlock)
+        let plan = LoopbackAddressPlan(cluster: model, block: configuration.loopbackBlock)
         let handler = ClusterDNSQueryHandler(
             responder: ClusterDNSResponder(cluster: model, options: options), rewritingAnswersWith: rewriteAnswers ? plan : nil)
         var logger = Logger(label: "kubetape")

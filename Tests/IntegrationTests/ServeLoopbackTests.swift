@@ -17,7 +17,9 @@ import Testing
             self.port = port
             process.executableURL = URL(fileURLWithPath: KubetapeBinary.path)
             // 127.21/16 and 127.22/16: apart from the FakeCluster tests' runtimes, which run in parallel
-            process.arguments = ["serve", "--manifests", ServeLoopbackTests.manifests, "--listen", "127.0.0.1:\(port)", "--loopback-block", "21"] + extra
+            // the netns plan takes neither: its DNS is at the cluster DNS IP inside its namespace
+            let loopbackOnly = extra.contains("netns") ? [] : ["--listen", "127.0.0.1:\(port)", "--loopback-block", "21"]
+            process.arguments = ["serve", "--manifests", ServeLoopbackTests.manifests] + loopbackOnly + extra
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -113,7 +115,6 @@ import Testing
 
     @Test func netnsPlanServesTheClusterAddressesInsideItsNamespaces() throws {
         try #require(getuid() == 0, "serve --plan netns needs root (network namespaces); CI runs as root")
-        // --listen and --loopback-block are ignored in the netns plan: DNS is at 10.96.0.10:53 there
         let server = try Server(port: Self.freePort(), extra: ["--plan", "netns"])
         let pid = server.process.processIdentifier
         let client = "kubetape-\(pid)-client"
@@ -128,6 +129,14 @@ import Testing
         #expect(curl.stdout.hasPrefix("This is the quote service running in pod quote-"))
         #expect(server.stop() == 0)
         #expect(try ExecWithRealClientsTests.namespaces(of: pid).isEmpty, "serve left its namespaces behind")
+    }
+
+    @Test func loopbackOptionsAreRefusedInTheNetnsPlan() throws {
+        for option in [["--listen", "127.0.0.1:10053"], ["--loopback-block", "5"]] {
+            let result = try KubetapeBinary.run(["serve", "--manifests", ServeLoopbackTests.manifests, "--plan", "netns"] + option)
+            #expect(result.status == 2, "serve --plan netns \(option[0]) should be a usage error")
+            #expect(result.stderr.contains("--listen and --loopback-block apply to the loopback plan"), "stderr: \(result.stderr)")
+        }
     }
 
     @Test func badManifestIsExitTwoWithFileAndLine() throws {
