@@ -19,6 +19,8 @@ public final class ClusterDNSQueryHandler: DNSQueryHandler {
 
     /// A query the server answered: question, transport and the reply.
     public struct AnsweredQuery: Sendable {
+        /// When it was answered, on the clock of ``ClusterRuntime/monotonicNanoseconds()``.
+        public var time: Int64
         public var question: DNSQuestion
         public var transport: DNSTransport
         public var reply: DNSMessage
@@ -41,7 +43,7 @@ public final class ClusterDNSQueryHandler: DNSQueryHandler {
         if let answered, let question = query.questions.first {
             let kept = answered.withLockedValue { list -> Bool in
                 guard list.count < ClusterDNSQueryHandler.recordLimit else { return false }
-                list.append(AnsweredQuery(question: question, transport: transport, reply: reply))
+                list.append(AnsweredQuery(time: ClusterRuntime.monotonicNanoseconds(), question: question, transport: transport, reply: reply))
                 return true
             }
             if !kept { dropped.withLockedValue { $0 += 1 } }

@@ -78,18 +78,32 @@ extension ReplaySession {
         var report = StepReport(
             index: index, name: step.name, kind: step.kind, line: step.location.line, observations: observations, distribution: distribution, checks: checks)
         report.capturedValue = outcome.output.split(separator: "\n").first.map(String.init)
+        // the diagram in time order; each connection ends one "repeat" (a curl run: lookups, then a connection)
+        var events: [(time: Int64, exchange: (Int) -> Exchange, endsRepeat: Bool)] = []
         for query in queries {
             let answers = query.reply.answers.map(ReplaySession.answerText)
-            report.exchanges.append(
-                .dns(
-                    repeat: 1, question: "\(query.question.name) \(query.question.type)",
-                    reply: ([query.reply.rcode.description] + answers).joined(separator: " ")))
+            let question = "\(query.question.name) \(query.question.type)"
+            let reply = ([query.reply.rcode.description] + answers).joined(separator: " ")
+            events.append((query.time, { .dns(repeat: $0, question: question, reply: reply) }, false))
         }
         for connection in connections {
-            report.exchanges.append(
-                .http(
-                    repeat: 1, request: "connect", destination: "\(connection.destination):\(connection.port)", viaService: connection.kind != .pod,
-                    pod: connection.backend, outcome: connection.kind == .refused ? "refused" : "connected"))
+            let destination = "\(connection.destination):\(connection.port)"
+            let outcome = connection.kind == .refused ? "refused" : "connected"
+            events.append(
+                (
+                    connection.time,
+                    {
+                        .http(
+                            repeat: $0, request: "connect", destination: destination, viaService: connection.kind != .pod, pod: connection.backend,
+                            outcome: outcome)
+                    },
+                    true
+                ))
+        }
+        var repeatNumber = 1
+        for event in events.sorted(by: { $0.time < $1.time }) {
+            report.exchanges.append(event.exchange(repeatNumber))
+            if event.endsRepeat { repeatNumber += 1 }
         }
         return report
     }
