@@ -82,6 +82,29 @@ public final class ClusterRuntime: Sendable {
         Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds)
     }
 
+    /// Starts a runtime in the loopback plan in `configuration.loopbackBlock` or, when another
+    /// process holds an address there (EADDRINUSE), in the next free pair of blocks (up to
+    /// `attempts` pairs, wrapping within 1...252). For callers whose output never shows loopback
+    /// addresses (reports, tests), so that parallel runs on one machine do not collide.
+    public static func startInFreeLoopbackBlock(
+        cluster: Cluster, configuration: ClusterRuntimeConfiguration, dnsHandler: (any DNSQueryHandler)?, logger: Logger = Logger(label: "kubetape.cluster"),
+        attempts: Int = 8
+    ) async throws -> ClusterRuntime {
+        var lastError: (any Error)?
+        for attempt in 0..<max(attempts, 1) {
+            var candidate = configuration
+            candidate.loopbackBlock = UInt8((Int(configuration.loopbackBlock) - 1 + 2 * attempt) % 252 + 1)
+            let runtime = ClusterRuntime(cluster: cluster, configuration: candidate, dnsHandler: dnsHandler, logger: logger)
+            do {
+                try await runtime.start()
+                return runtime
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                lastError = error
+            }
+        }
+        throw lastError ?? NetnsError("no free loopback block")
+    }
+
     /// Where DNS listens, once started.
     public var dnsAddress: SocketAddress? { dnsServer?.localAddress }
 

@@ -189,30 +189,16 @@ struct ReplaySession {
         }
         // the report holds no loopback address, so a block taken by another run (EADDRINUSE)
         // is skipped for the next free pair of blocks without changing the outcome
-        var lastError: (any Error)?
-        for attempt in 0..<8 {
-            let block = UInt8((Int(loopbackBlock) - 1 + 2 * attempt) % 252 + 1)
-            var configuration = ClusterRuntimeConfiguration()
-            configuration.seed = seed
-            configuration.dns.host = "127.0.0.1"
-            configuration.dns.port = 0
-            configuration.loopbackBlock = block
-            let runtime = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: handler, logger: logger)
-            do {
-                try await runtime.start()
-                self.runtime = runtime
-                return
-            } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                lastError = error
-                continue
-            } catch {
-                lastError = error
-                break
-            }
+        var configuration = ClusterRuntimeConfiguration()
+        configuration.seed = seed
+        configuration.dns.host = "127.0.0.1"
+        configuration.dns.port = 0
+        configuration.loopbackBlock = loopbackBlock
+        do {
+            runtime = try await ClusterRuntime.startInFreeLoopbackBlock(cluster: cluster, configuration: configuration, dnsHandler: handler, logger: logger)
+        } catch {
+            throw ReplayError("\(scenario.displayPath): the fake cluster could not start in loopback block \(loopbackBlock) or the next ones: \(error)")
         }
-        throw ReplayError(
-            "\(scenario.displayPath): the fake cluster could not start in loopback block \(loopbackBlock) or the next ones: \(lastError.map { "\($0)" } ?? "?")"
-        )
     }
 
 }

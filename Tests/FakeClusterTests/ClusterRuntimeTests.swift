@@ -24,19 +24,8 @@ enum Kiada {
         configuration.dns.port = 0
         // 127.11/16 and 127.12/16 first: apart from the integration tests' `serve`, which run in
         // parallel; if another run on this machine holds them, the next free pair of blocks
-        var started: ClusterRuntime?
-        for block in stride(from: 11, through: 25, by: 2) {
-            configuration.loopbackBlock = UInt8(block)
-            let candidate = ClusterRuntime(cluster: cluster, configuration: configuration, dnsHandler: nil)
-            do {
-                try await candidate.start()
-                started = candidate
-                break
-            } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                continue
-            }
-        }
-        let runtime = try #require(started, "no free loopback block between 127.11 and 127.26")
+        configuration.loopbackBlock = 11
+        let runtime = try await ClusterRuntime.startInFreeLoopbackBlock(cluster: cluster, configuration: configuration, dnsHandler: nil)
         do {
             let result = try await body(runtime)
             await runtime.shutdown()
