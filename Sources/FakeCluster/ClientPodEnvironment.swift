@@ -28,8 +28,28 @@ public enum ClientPodEnvironment {
             return Client(pod: pod, assumed: false)
         }
         var pod = Pod(meta: ObjectMeta(name: name, namespace: namespace, labels: ["app": name]))
-        pod.ips = [freePodAddress(in: cluster)]
+        pod.ips = freePodAddresses(in: cluster)
         return Client(pod: pod, assumed: true)
+    }
+
+    /// A free address of the first IPv4 pod CIDR and, in a dual-stack cluster, one of the first
+    /// IPv6 pod CIDR (its highest unused address, counting down from the end).
+    public static func freePodAddresses(in cluster: Cluster) -> [IPAddress] {
+        var addresses = [freePodAddress(in: cluster)]
+        let used = Set(cluster.pods.flatMap(\.ips))
+        if let cidr = cluster.network.podCIDRs.first(where: { $0.family == .ipv6 }), case .v6(let network) = cidr.address {
+            // the last 16 bits of the prefix's first /112: fd00:10:244::fffe and below
+            var low: UInt64 = (network.low & ~0xffff) | 0xfffe
+            while low & 0xffff > 0 {
+                let candidate = IPAddress.v6(IPv6Address(high: network.high, low: low))
+                if cidr.contains(candidate) && !used.contains(candidate) {
+                    addresses.append(candidate)
+                    break
+                }
+                low -= 1
+            }
+        }
+        return addresses
     }
 
     /// The highest address of the first IPv4 pod CIDR that no pod uses.

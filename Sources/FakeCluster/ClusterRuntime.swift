@@ -152,13 +152,13 @@ public final class ClusterRuntime: Sendable {
 
     /// The address a listener for `clusterAddress` binds: its loopback stand-in, or (netns plan) the
     /// address itself. The client pod's own address is not served in the netns plan.
-    func listenAddress(for clusterAddress: IPAddress) -> IPv4Address? {
+    func listenAddress(for clusterAddress: IPAddress) -> IPAddress? {
         switch configuration.plan {
         case .loopback:
-            return addressPlan.loopback(for: clusterAddress)
+            return addressPlan.loopback(for: clusterAddress).map(IPAddress.v4)
         case .netns(let topology):
-            guard case .v4(let address) = clusterAddress, address != topology.clientAddress else { return nil }
-            return address
+            guard !topology.clientAddresses.contains(clusterAddress) else { return nil }
+            return clusterAddress
         }
     }
 
@@ -170,7 +170,7 @@ public final class ClusterRuntime: Sendable {
         }
     }
 
-    private func bind(_ bootstrap: ServerBootstrap, address: IPv4Address, port: UInt16) async throws -> Channel {
+    private func bind(_ bootstrap: ServerBootstrap, address: IPAddress, port: UInt16) async throws -> Channel {
         switch configuration.plan {
         case .loopback:
             return try await bootstrap.bind(host: address.description, port: Int(port)).get()
@@ -180,7 +180,7 @@ public final class ClusterRuntime: Sendable {
         }
     }
 
-    private func bindPod(_ endpoint: FakePodEndpoint, on loopback: IPv4Address) async throws {
+    private func bindPod(_ endpoint: FakePodEndpoint, on loopback: IPAddress) async throws {
         let log = self.log
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -200,7 +200,7 @@ public final class ClusterRuntime: Sendable {
         listeners.withLockedValue { $0.append(channel) }
     }
 
-    private func bindForwarder(_ frontend: ForwardingTable.Frontend, on loopback: IPv4Address) async throws {
+    private func bindForwarder(_ frontend: ForwardingTable.Frontend, on loopback: IPAddress) async throws {
         let log = self.log
         let clock = self.clock
         let table = forwarding

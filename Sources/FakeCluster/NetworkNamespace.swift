@@ -140,7 +140,7 @@ enum IPCommand {
 
 /// Opens sockets with plain system calls, for handing to NIO once they are bound inside a namespace.
 enum RawSocket {
-    /// A bound (and, for TCP, listening) IPv4 socket.
+    /// A bound (and, for TCP, listening) IPv4 or IPv6 socket.
     static func bound(address: String, port: UInt16, tcp: Bool) throws -> CInt {
         try open(address: address, port: port, type: tcp ? SOCK_STREAM : SOCK_DGRAM, operation: "bind") { fd, socketAddress, length in
             var one: CInt = 1
@@ -150,30 +150,48 @@ enum RawSocket {
         }
     }
 
-    /// A TCP socket connected to `address:port` (blocking connect; the peer is local to the namespace).
+    /// A TCP socket connected to `address:port`, IPv4 or IPv6 (blocking connect; the peer is local
+    /// to the namespace).
     static func connected(address: String, port: UInt16) throws -> CInt {
         try open(address: address, port: port, type: SOCK_STREAM, operation: "connect") { fd, socketAddress, length in
             connect(fd, socketAddress, length) == 0
         }
     }
 
-    /// Creates a socket, runs `operation` on it with `address:port`, and returns it, or closes it
-    /// and throws with errno's reason when any step fails.
+    /// Creates a socket of the address's family (IPv4 or IPv6, IPv6 sockets IPv6-only), runs
+    /// `operation` on it with `address:port`, and returns it, or closes it and throws with errno's
+    /// reason when any step fails.
     private static func open(
         address: String, port: UInt16, type: __socket_type, operation name: String,
         _ operation: (CInt, UnsafePointer<sockaddr>, socklen_t) -> Bool
     ) throws -> CInt {
-        let fd = socket(AF_INET, Int32(type.rawValue), 0)
-        guard fd >= 0 else { throw NetnsError("socket(): \(String(cString: strerror(errno)))") }
         var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
-            close(fd)
-            throw NetnsError("not an IPv4 address: \(address)")
+        var sin6 = sockaddr_in6()
+        let family: CInt
+        if inet_pton(AF_INET, address, &sin.sin_addr) == 1 {
+            family = AF_INET
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+        } else if inet_pton(AF_INET6, address, &sin6.sin6_addr) == 1 {
+            family = AF_INET6
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = port.bigEndian
+        } else {
+            throw NetnsError("not an IP address: \(address)")
         }
-        let succeeded = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { operation(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let fd = socket(family, Int32(type.rawValue), 0)
+        guard fd >= 0 else { throw NetnsError("socket(): \(String(cString: strerror(errno)))") }
+        let succeeded: Bool
+        if family == AF_INET6 {
+            var one: CInt = 1
+            setsockopt(fd, CInt(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<CInt>.size))
+            succeeded = withUnsafePointer(to: &sin6) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { operation(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            succeeded = withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { operation(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         guard succeeded else {
             let reason = String(cString: strerror(errno))

@@ -19,10 +19,12 @@ extension ReplaySession {
             throw ReplayError("\(scenario.displayPath):\(step.location.line):\(step.location.column): exec: cannot run \(command.written): \(error)")
         }
         let queries = Array(handler.answeredQueries.dropFirst(queriesBefore))
-        let client = IPAddress.v4(topology.clientAddress)
-        // the program's own connections: those from the client pod's address (the forwarder's
+        // the program's own connections: those from the client pod's addresses (the forwarder's
         // connections to pods come from inside the cluster namespace)
-        let connections = runtime.log.connections.dropFirst(connectionsBefore).filter { $0.client.hasPrefix("\(client):") }
+        let prefixes = topology.clientAddresses.map { "\($0):" }
+        let connections = runtime.log.connections.dropFirst(connectionsBefore).filter { connection in
+            prefixes.contains { connection.client.hasPrefix($0) }
+        }
 
         var observations: [String] = []
         observations.append(
@@ -123,7 +125,8 @@ extension ReplaySession {
 
     /// `connect ADDRESS:PORT (service IP) → namespace/pod`.
     static func connectionLine(_ connection: AcceptedConnection, kind: String) -> String {
-        let head = "connect \(connection.destination):\(connection.port) (\(kind))"
+        let host = connection.destination.isIPv4 ? "\(connection.destination)" : "[\(connection.destination)]"
+        let head = "connect \(host):\(connection.port) (\(kind))"
         switch connection.kind {
         case .refused: return head + " refused (no ready endpoints)"
         case .forwarded: return head + " forwarded to \(connection.backend ?? "?")"

@@ -99,7 +99,7 @@ struct ReplaySession {
         clientPod = cluster.pods.first { $0.meta.namespace == namespace && $0.meta.name == name } ?? Pod(meta: ObjectMeta(name: name, namespace: namespace))
         if !clientPod.ips.contains(where: \.isIPv4) {
             // a pod the manifests do not declare: assumed to exist, with a free address
-            clientPod.ips = [ClientPodEnvironment.freePodAddress(in: cluster)]
+            clientPod.ips = ClientPodEnvironment.freePodAddresses(in: cluster)
         }
         if let policy = scenario.client.dnsPolicy.flatMap(DNSPolicy.init(rawValue:)) { clientPod.dnsPolicy = policy }
         if let config = scenario.client.dnsConfig { clientPod.dnsConfig = config }
