@@ -99,13 +99,19 @@ struct DNSTransactionTracker {
         var type: UInt16
 
         /// The name takes part in equality (case-insensitively) but not in the hash: hashing a
-        /// name octet by octet costs more than the rare collision it avoids.
+        /// name octet by octet costs more than the rare collision it avoids. The other fields go
+        /// in as two words.
         func hash(into hasher: inout Hasher) {
-            hasher.combine(client)
-            hasher.combine(server)
-            hasher.combine(transport)
-            hasher.combine(id)
-            hasher.combine(type)
+            let addresses = Self.bits(client.address) &* 0x9E37_79B9_7F4A_7C15 ^ Self.bits(server.address)
+            hasher.combine(transport == .tcp ? ~addresses : addresses)
+            hasher.combine(UInt64(client.port) | UInt64(server.port) << 16 | UInt64(id) << 32 | UInt64(type) << 48)
+        }
+
+        private static func bits(_ address: IPAddress) -> UInt64 {
+            switch address {
+            case .v4(let a): return UInt64(a.value)
+            case .v6(let a): return a.high &* 0xBF58_476D_1CE4_E5B9 ^ a.low
+            }
         }
     }
 
@@ -162,9 +168,8 @@ struct DNSTransactionTracker {
     }
 
     static func key(_ message: DNSMessage, client: Endpoint, server: Endpoint, transport: TransportProtocol) -> Key {
-        Key(
-            client: client, server: server, transport: transport, id: message.header.id, name: message.question?.name,
-            type: message.question?.type.rawValue ?? 0)
+        let question = message.questions.first
+        return Key(client: client, server: server, transport: transport, id: message.header.id, name: question?.name, type: question?.type.rawValue ?? 0)
     }
 
     /// Records a query; true when it repeats an unanswered one seen at the same vantage point.

@@ -47,6 +47,7 @@ extension Event {
             http.writeJSONFields(&w)
         }
         w.raw("}\n")
+        w.commit()
     }
 
     /// This event as one JSON object (no newline).
@@ -273,11 +274,11 @@ public final class JSONLinesWriter {
     public func removeAll() { sink.count = 0 }
 }
 
-/// A growable octet buffer with unchecked appends after one capacity check.
+/// A growable octet buffer that ``JSONWriter`` writes into.
 final class ByteSink {
     private(set) var base: UnsafeMutablePointer<UInt8>
     var count = 0
-    private var capacity: Int
+    private(set) var capacity: Int
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -286,14 +287,11 @@ final class ByteSink {
 
     deinit { base.deallocate() }
 
-    @inline(__always)
+    /// Makes room for `n` more octets after ``count``.
     func reserve(_ n: Int) {
-        if count + n > capacity { grow(count + n) }
-    }
-
-    private func grow(_ needed: Int) {
+        guard count + n > capacity else { return }
         var newCapacity = capacity * 2
-        while newCapacity < needed { newCapacity *= 2 }
+        while newCapacity < count + n { newCapacity *= 2 }
         let new = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         new.update(from: base, count: count)
         base.deallocate()
@@ -301,23 +299,58 @@ final class ByteSink {
         capacity = newCapacity
     }
 
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+}
+
+/// Writes JSON straight into a ``ByteSink`` through a cursor kept in the writer (registers,
+/// not the sink's fields, while a line is written); ``commit()`` hands the octets to the sink.
+struct JSONWriter {
+    let sink: ByteSink
+    private var position: UnsafeMutablePointer<UInt8>
+    private var end: UnsafeMutablePointer<UInt8>
+
+    init(out sink: ByteSink) {
+        self.sink = sink
+        position = sink.base + sink.count
+        end = sink.base + sink.capacity
+    }
+
+    /// Ends the writing: the sink's count takes in everything written.
+    mutating func commit() {
+        sink.count = position - sink.base
+    }
+
+    /// Makes room for `n` more octets.
     @inline(__always)
-    func append(_ b: UInt8) {
+    mutating func reserve(_ n: Int) {
+        if end - position < n { grow(n) }
+    }
+
+    private mutating func grow(_ n: Int) {
+        sink.count = position - sink.base
+        sink.reserve(n)
+        position = sink.base + sink.count
+        end = sink.base + sink.capacity
+    }
+
+    @inline(__always)
+    mutating func append(_ b: UInt8) {
         reserve(1)
-        base[count] = b
-        count += 1
+        appendUnchecked(b)
     }
 
     /// Appends without a capacity check: only after ``reserve(_:)``.
     @inline(__always)
-    func appendUnchecked(_ b: UInt8) {
-        base[count] = b
-        count += 1
+    mutating func appendUnchecked(_ b: UInt8) {
+        position.pointee = b
+        position += 1
     }
 
     /// Appends `value` in decimal.
     @inline(__always)
-    func appendDecimal(_ value: UInt64) {
+    mutating func appendDecimal(_ value: UInt64) {
         if value < 10 {
             append(UInt8(truncatingIfNeeded: value) + 48)
         } else {
@@ -330,7 +363,7 @@ final class ByteSink {
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     /// `value` (10 or more) in decimal, two digits at a time from the back.
-    private func appendDecimalDigits(_ value: UInt64) {
+    private mutating func appendDecimalDigits(_ value: UInt64) {
         var digits = 2
         var limit: UInt64 = 100
         while digits < 20 && value >= limit {
@@ -340,47 +373,47 @@ final class ByteSink {
         reserve(digits)
         let pairs = Self.digitPairs.utf8Start
         var v = value
-        var i = count + digits
+        var i = digits
         while v >= 100 {
             let r = Int(v % 100)
             v /= 100
             i -= 2
-            base[i] = pairs[2 * r]
-            base[i + 1] = pairs[2 * r + 1]
+            position[i] = pairs[2 * r]
+            position[i + 1] = pairs[2 * r + 1]
         }
         if v >= 10 {
             i -= 2
-            base[i] = pairs[2 * Int(v)]
-            base[i + 1] = pairs[2 * Int(v) + 1]
+            position[i] = pairs[2 * Int(v)]
+            position[i + 1] = pairs[2 * Int(v) + 1]
         } else {
             i -= 1
-            base[i] = UInt8(truncatingIfNeeded: v) + 48
+            position[i] = UInt8(truncatingIfNeeded: v) + 48
         }
-        count += digits
+        position += digits
     }
 
     /// Appends one IPv4 octet in decimal.
     @inline(__always)
-    func appendOctet(_ b: UInt8) {
+    mutating func appendOctet(_ b: UInt8) {
         reserve(3)
         if b >= 100 {
-            base[count] = b / 100 + 48
-            base[count + 1] = b / 10 % 10 + 48
-            base[count + 2] = b % 10 + 48
-            count += 3
+            position[0] = b / 100 + 48
+            position[1] = b / 10 % 10 + 48
+            position[2] = b % 10 + 48
+            position += 3
         } else if b >= 10 {
-            base[count] = b / 10 + 48
-            base[count + 1] = b % 10 + 48
-            count += 2
+            position[0] = b / 10 + 48
+            position[1] = b % 10 + 48
+            position += 2
         } else {
-            base[count] = b + 48
-            count += 1
+            position[0] = b + 48
+            position += 1
         }
     }
 
     /// Appends a short literal byte by byte (cheaper than memmove for a few octets).
     @inline(__always)
-    func append(literal s: StaticString) {
+    mutating func append(literal s: StaticString) {
         guard s.hasPointerRepresentation else {
             s.withUTF8Buffer { append(contentsOf: $0) }
             return
@@ -388,7 +421,7 @@ final class ByteSink {
         let n = s.utf8CodeUnitCount
         reserve(n + 16)
         let source = UnsafeRawPointer(s.utf8Start)
-        let target = UnsafeMutableRawPointer(base + count)
+        let target = UnsafeMutableRawPointer(position)
         // Whole words, the last one overlapping: the length is known where this is inlined.
         if n >= 8 {
             var i = 0
@@ -401,56 +434,48 @@ final class ByteSink {
             target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
             target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
         } else {
-            for i in 0..<n { base[count + i] = source.load(fromByteOffset: i, as: UInt8.self) }
+            for i in 0..<n { position[i] = source.load(fromByteOffset: i, as: UInt8.self) }
         }
-        count += n
+        position += n
     }
 
     @inline(__always)
-    func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count)
-        (base + count).update(from: source, count: bytes.count)
-        count += bytes.count
+        position.update(from: source, count: bytes.count)
+        position += bytes.count
     }
 
-    func append(contentsOf bytes: UnsafeMutableRawBufferPointer) {
+    mutating func append(contentsOf bytes: UnsafeMutableRawBufferPointer) {
         append(contentsOf: UnsafeRawBufferPointer(bytes).bindMemory(to: UInt8.self))
     }
 
-    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: base, count: count))
-    }
-}
-
-struct JSONWriter {
-    let out: ByteSink
-
     @inline(__always)
     mutating func raw(_ s: StaticString) {
-        out.append(literal: s)
+        append(literal: s)
     }
 
     /// Appends text as it is (no quotes, no escaping). Named apart from ``raw(_:)``: given a
     /// literal, the compiler would prefer a `String` overload over the `StaticString` one.
     mutating func rawText(_ s: String) {
         var s = s
-        s.withUTF8 { out.append(contentsOf: $0) }
+        s.withUTF8 { append(contentsOf: $0) }
     }
 
     /// `address:port` (IPv6 as `[address]:port`) as a JSON string.
     mutating func endpoint(_ e: Endpoint) {
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         switch e.address {
         case .v4(let a): ipv4(a)
         case .v6(let a):
-            out.append(UInt8(ascii: "["))
+            append(UInt8(ascii: "["))
             ipv6(a)
-            out.append(UInt8(ascii: "]"))
+            append(UInt8(ascii: "]"))
         }
-        out.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: ":"))
         int(Int(e.port))
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 
     /// `IPv6Address.description` (RFC 5952, dotted quad for IPv4-compatible and v4-mapped
@@ -479,15 +504,15 @@ struct JSONWriter {
                     i += 1
                 }
             }
-            out.reserve(45)
+            reserve(45)
             func hex(_ range: Range<Int>) {
                 for k in range {
-                    if k > range.lowerBound { out.appendUnchecked(UInt8(ascii: ":")) }
+                    if k > range.lowerBound { appendUnchecked(UInt8(ascii: ":")) }
                     let v = groups[k]
                     var shift = 12
                     while shift > 0 && v >> UInt16(shift) == 0 { shift -= 4 }
                     while shift >= 0 {
-                        out.appendUnchecked(JSONWriter.hexDigits[Int(v >> UInt16(shift) & 0xf)])
+                        appendUnchecked(JSONWriter.hexDigits[Int(v >> UInt16(shift) & 0xf)])
                         shift -= 4
                     }
                 }
@@ -499,8 +524,8 @@ struct JSONWriter {
                 ipv4(IPv4Address(UInt32(truncatingIfNeeded: a.low)))
             } else {
                 hex(0..<bestStart)
-                out.appendUnchecked(UInt8(ascii: ":"))
-                out.appendUnchecked(UInt8(ascii: ":"))
+                appendUnchecked(UInt8(ascii: ":"))
+                appendUnchecked(UInt8(ascii: ":"))
                 hex((bestStart + bestLength)..<8)
             }
         }
@@ -510,29 +535,29 @@ struct JSONWriter {
 
     mutating func ipv4(_ a: IPv4Address) {
         let v = a.value
-        out.appendOctet(UInt8(truncatingIfNeeded: v >> 24))
-        out.append(UInt8(ascii: "."))
-        out.appendOctet(UInt8(truncatingIfNeeded: v >> 16))
-        out.append(UInt8(ascii: "."))
-        out.appendOctet(UInt8(truncatingIfNeeded: v >> 8))
-        out.append(UInt8(ascii: "."))
-        out.appendOctet(UInt8(truncatingIfNeeded: v))
+        appendOctet(UInt8(truncatingIfNeeded: v >> 24))
+        append(UInt8(ascii: "."))
+        appendOctet(UInt8(truncatingIfNeeded: v >> 16))
+        append(UInt8(ascii: "."))
+        appendOctet(UInt8(truncatingIfNeeded: v >> 8))
+        append(UInt8(ascii: "."))
+        appendOctet(UInt8(truncatingIfNeeded: v))
     }
 
     /// A domain name in presentation form (as `DNSName.description` writes it) as a JSON string,
     /// straight from the wire octets.
     mutating func name(_ name: DNSName) {
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         nameBody(name)
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 
     /// The presentation form of `name`, JSON-escaped, without quotes.
     mutating func nameBody(_ name: DNSName) {
         let wire = name.wire
-        out.reserve(wire.count * 5 + 1)  // worst case: every octet as \\DDD
+        reserve(wire.count * 5 + 1)  // worst case: every octet as \\DDD
         if wire.count <= 1 {
-            out.appendUnchecked(UInt8(ascii: "."))
+            appendUnchecked(UInt8(ascii: "."))
             return
         }
         wire.withUnsafeBufferPointer { wire in
@@ -541,17 +566,20 @@ struct JSONWriter {
                 let length = Int(wire[i])
                 if length == 0 { break }
                 let end = min(i + 1 + length, wire.count)
-                var plain = true
-                for j in (i + 1)..<end where !Self.isPlain(wire[j]) {
-                    plain = false
-                    break
+                // Copied as it is until an octet needs escaping; then the label is written again,
+                // escaped (the capacity reserved above covers either).
+                let start = position
+                for j in (i + 1)..<end {
+                    let b = wire[j]
+                    guard Self.isPlain(b) else {
+                        position = start
+                        for k in (i + 1)..<end { escapeNameOctet(wire[k]) }
+                        break
+                    }
+                    position.pointee = b
+                    position += 1
                 }
-                if plain {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: wire[(i + 1)..<end]))
-                } else {
-                    for j in (i + 1)..<end { escapeNameOctet(wire[j]) }
-                }
-                out.appendUnchecked(UInt8(ascii: "."))
+                appendUnchecked(UInt8(ascii: "."))
                 i = end
             }
         }
@@ -573,22 +601,22 @@ struct JSONWriter {
     mutating func escapeNameOctet(_ b: UInt8) {
         switch b {
         case UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "$"), UInt8(ascii: "@"):
-            out.appendUnchecked(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
-            out.appendUnchecked(UInt8(ascii: "\\"))
-            out.appendUnchecked(b)
+            appendUnchecked(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(b)
         case UInt8(ascii: "\\"), UInt8(ascii: "\""):
-            out.appendUnchecked(UInt8(ascii: "\\"))
-            out.appendUnchecked(UInt8(ascii: "\\"))
-            out.appendUnchecked(UInt8(ascii: "\\"))
-            out.appendUnchecked(b)
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(b)
         case 0x21...0x7e:
-            out.appendUnchecked(b)
+            appendUnchecked(b)
         default:
-            out.appendUnchecked(UInt8(ascii: "\\"))
-            out.appendUnchecked(UInt8(ascii: "\\"))
-            out.appendUnchecked(48 + b / 100)
-            out.appendUnchecked(48 + b / 10 % 10)
-            out.appendUnchecked(48 + b % 10)
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(48 + b / 100)
+            appendUnchecked(48 + b / 10 % 10)
+            appendUnchecked(48 + b % 10)
         }
     }
 
@@ -596,41 +624,41 @@ struct JSONWriter {
     mutating func rdata(_ data: RecordData) {
         switch data {
         case .a(let a):
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
             ipv4(a)
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
         case .aaaa(let a):
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
             ipv6(a)
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
         case .ns(let n), .cname(let n), .ptr(let n):
             name(n)
         case .soa(let soa):
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
             nameBody(soa.mname)
-            out.append(UInt8(ascii: " "))
+            append(UInt8(ascii: " "))
             nameBody(soa.rname)
             for value in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] {
-                out.append(UInt8(ascii: " "))
+                append(UInt8(ascii: " "))
                 int(Int(value))
             }
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
         case .srv(let srv):
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
             int(Int(srv.priority))
-            out.append(UInt8(ascii: " "))
+            append(UInt8(ascii: " "))
             int(Int(srv.weight))
-            out.append(UInt8(ascii: " "))
+            append(UInt8(ascii: " "))
             int(Int(srv.port))
-            out.append(UInt8(ascii: " "))
+            append(UInt8(ascii: " "))
             nameBody(srv.target)
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
         case .mx(let preference, let exchange):
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
             int(Int(preference))
-            out.append(UInt8(ascii: " "))
+            append(UInt8(ascii: " "))
             nameBody(exchange)
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
         default:
             string(data.presentation)
         }
@@ -641,8 +669,8 @@ struct JSONWriter {
     }
 
     mutating func int(_ value: Int) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        out.appendDecimal(UInt64(value.magnitude))
+        if value < 0 { append(UInt8(ascii: "-")) }
+        appendDecimal(UInt64(value.magnitude))
     }
 
     mutating func optionalInt(_ value: Int?) {
@@ -658,9 +686,9 @@ struct JSONWriter {
             string(Self.timeString(ns))
             return
         }
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         int(Int(ns / 1_000_000_000))
-        out.append(UInt8(ascii: "."))
+        append(UInt8(ascii: "."))
         var fraction = Int(ns % 1_000_000_000)
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48, 48, 48, 48)
         withUnsafeMutableBytes(of: &digits) { buffer in
@@ -670,9 +698,9 @@ struct JSONWriter {
                 fraction /= 10
                 i -= 1
             }
-            out.append(contentsOf: buffer)
+            append(contentsOf: buffer)
         }
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 
     /// `seconds.nnnnnnnnn` since the epoch.
@@ -686,15 +714,15 @@ struct JSONWriter {
 
     /// ``milliseconds(_:)`` written straight into the buffer.
     mutating func milliseconds(_ ns: Int64) {
-        if ns < 0 { out.append(UInt8(ascii: "-")) }
+        if ns < 0 { append(UInt8(ascii: "-")) }
         let us = (ns.magnitude + 500) / 1000
-        out.appendDecimal(us / 1000)
+        appendDecimal(us / 1000)
         let fraction = us % 1000
-        out.reserve(4)
-        out.appendUnchecked(UInt8(ascii: "."))
-        out.appendUnchecked(UInt8(truncatingIfNeeded: fraction / 100) + 48)
-        out.appendUnchecked(UInt8(truncatingIfNeeded: fraction / 10 % 10) + 48)
-        out.appendUnchecked(UInt8(truncatingIfNeeded: fraction % 10) + 48)
+        reserve(4)
+        appendUnchecked(UInt8(ascii: "."))
+        appendUnchecked(UInt8(truncatingIfNeeded: fraction / 100) + 48)
+        appendUnchecked(UInt8(truncatingIfNeeded: fraction / 10 % 10) + 48)
+        appendUnchecked(UInt8(truncatingIfNeeded: fraction % 10) + 48)
     }
 
     /// A record type's mnemonic (`DNSType.description`) as a JSON string; the common ones as
@@ -747,15 +775,15 @@ struct JSONWriter {
     }
 
     mutating func string(_ s: String) {
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         var s = s
         let plain = s.withUTF8 { bytes -> Bool in
             for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
-            out.append(contentsOf: bytes)
+            append(contentsOf: bytes)
             return true
         }
         if plain {
-            out.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
             return
         }
         for b in s.utf8 {
@@ -768,11 +796,11 @@ struct JSONWriter {
             case 0..<0x20:
                 let hex: [UInt8] = Array("0123456789abcdef".utf8)
                 raw("\\u00")
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xf)])
-            default: out.append(b)
+                append(hex[Int(b >> 4)])
+                append(hex[Int(b & 0xf)])
+            default: append(b)
             }
         }
-        out.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 }

@@ -10,7 +10,9 @@ public struct Event: Sendable {
     /// What the event is about.
     public enum Kind: Sendable {
         case dns(DNSEvent)
-        case http(HTTPExchange)
+        /// Boxed: an exchange is several times the size of a DNS event, and every event is moved
+        /// a few times on its way out.
+        indirect case http(HTTPExchange)
     }
 
     /// Capture time of ``frame``, nanoseconds since the Unix epoch.

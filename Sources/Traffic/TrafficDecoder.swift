@@ -91,12 +91,15 @@ public final class TrafficDecoder {
     private var chunksA: [StreamChunk] = []
     private var chunksB: [StreamChunk] = []
     private var scratchDiagnostics: [TrafficError] = []
+    /// ``Configuration/dnsPorts`` as a bitmap, asked twice per packet.
+    private let dnsPorts: PortSet
     /// NIOHTTP1's decoders run here for every HTTP connection; made with the first one, on the
     /// decoding thread.
     private lazy var httpHost = HTTPDecoderHost()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        dnsPorts = PortSet(configuration.dnsPorts)
         fragments = FragmentReassembler(
             limits: .init(
                 maxDatagrams: configuration.limits.maxFragmentDatagrams, maxBufferedOctets: configuration.limits.maxFragmentOctets,
@@ -220,7 +223,7 @@ public final class TrafficDecoder {
         }
         let sport = UInt16(p[s]) << 8 | UInt16(p[s + 1])
         let dport = UInt16(p[s + 2]) << 8 | UInt16(p[s + 3])
-        guard configuration.dnsPorts.contains(sport) || configuration.dnsPorts.contains(dport) else { return }
+        guard dnsPorts.contains(sport) || dnsPorts.contains(dport) else { return }
         var length = Int(UInt16(p[s + 4]) << 8 | UInt16(p[s + 5]))
         if length == 0 { length = ip.wireLength }  // jumbograms
         let source = Endpoint(address: ip.source, port: sport)
@@ -357,7 +360,7 @@ public final class TrafficDecoder {
             }
             connectionSerial += 1
             let created = TCPConnection(key: key, serial: connectionSerial, time: time, frame: frame)
-            if configuration.dnsPorts.contains(sport) || configuration.dnsPorts.contains(dport) {
+            if dnsPorts.contains(sport) || dnsPorts.contains(dport) {
                 created.mode = .dns  // known before any data: a gap at the start is reported too
             }
             connections[key] = created
@@ -578,6 +581,20 @@ public final class TrafficDecoder {
             close(connection, frame: connection.lastFrame, time: connection.lastTime, emit)
             connections[connection.key] = nil
         }
+    }
+}
+
+/// A set of ports as 65,536 bits: membership without hashing.
+struct PortSet {
+    private var words = [UInt64](repeating: 0, count: 1024)
+
+    init(_ ports: Set<UInt16>) {
+        for port in ports { words[Int(port >> 6)] |= 1 << UInt64(port & 63) }
+    }
+
+    @inline(__always)
+    func contains(_ port: UInt16) -> Bool {
+        words.withUnsafeBufferPointer { $0[Int(port >> 6)] & 1 << UInt64(port & 63) != 0 }
     }
 }
 
