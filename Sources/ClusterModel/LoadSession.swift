@@ -77,6 +77,8 @@ struct LoadSession {
     var endpoints: [EndpointsObject] = []
     var slices: [EndpointSlice] = []
     var seen: [ObjectKey: SourceLocation] = [:]
+    /// While reading applied manifests: an object declared in an earlier file is replaced.
+    var replacesExisting = false
 
     init(options: ManifestLoader.Options, log: DiagnosticLog) {
         self.options = options
@@ -218,9 +220,13 @@ struct LoadSession {
         guard let meta = readMeta(mapping, kind: kind, reader: reader) else { return }
         let key = ObjectKey(kind: kind, namespace: kind == "Namespace" ? "" : meta.namespace, name: meta.name)
         if let first = seen[key] {
-            let scope = kind == "Namespace" ? "" : " in namespace \(meta.namespace)"
-            log.error(location, "duplicate \(kind) \"\(meta.name)\"\(scope): already declared at \(first)")
-            return
+            if replacesExisting && first.file != location.file {
+                remove(key)
+            } else {
+                let scope = kind == "Namespace" ? "" : " in namespace \(meta.namespace)"
+                log.error(location, "duplicate \(kind) \"\(meta.name)\"\(scope): already declared at \(first)")
+                return
+            }
         }
         seen[key] = location
 
@@ -238,6 +244,31 @@ struct LoadSession {
         default:
             if let workloadKind = WorkloadObject.Kind(rawValue: kind), let workload = readWorkload(mapping, kind: workloadKind, meta: meta, reader: reader) {
                 podSources.append(.workload(workload))
+            }
+        }
+    }
+
+    /// Forgets an object read before, which an applied manifest replaces.
+    private mutating func remove(_ key: ObjectKey) {
+        func matches(_ meta: ObjectMeta) -> Bool { meta.namespace == key.namespace && meta.name == key.name }
+        switch key.kind {
+        case "Namespace":
+            declaredNamespaces.removeAll { $0 == key.name }
+        case "Pod":
+            podSources.removeAll { source in
+                if case .pod(let pending) = source { return matches(pending.pod.meta) }
+                return false
+            }
+        case "Service":
+            services.removeAll { matches($0.service.meta) }
+        case "Endpoints":
+            endpoints.removeAll { matches($0.meta) }
+        case "EndpointSlice":
+            slices.removeAll { matches($0.meta) }
+        default:
+            podSources.removeAll { source in
+                if case .workload(let workload) = source { return workload.kind.rawValue == key.kind && matches(workload.meta) }
+                return false
             }
         }
     }

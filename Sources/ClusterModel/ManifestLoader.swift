@@ -44,9 +44,16 @@ public struct ManifestLoader: Sendable {
     /// Loads files and directories (searched recursively for `*.yaml`, `*.yml`, `*.json`, in sorted
     /// order). Throws `ManifestError`.
     public func load(paths: [String]) throws -> Cluster {
+        try load(paths: paths, applying: [])
+    }
+
+    /// Loads `paths`, then the manifests `applying` as `kubectl apply` would: an object that
+    /// exists already (same kind, namespace and name) is replaced by the applied one as a whole
+    /// (no three-way merge), new objects are added. Duplicates within one file stay errors.
+    public func load(paths: [String], applying: [String]) throws -> Cluster {
         let log = DiagnosticLog()
-        var sources: [(file: String, text: String)] = []
-        for path in paths {
+        var sources: [(file: String, text: String, applied: Bool)] = []
+        for (index, path) in (paths + applying).enumerated() {
             for file in Self.manifestFiles(at: path, log: log) {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     log.error(nil, "\(file): cannot read the file")
@@ -56,7 +63,7 @@ public struct ManifestLoader: Sendable {
                     log.error(SourceLocation(file: file, line: 1), "the file is not UTF-8 text")
                     continue
                 }
-                sources.append((file, text))
+                sources.append((file, text, index >= paths.count))
             }
         }
         return try load(sources: sources, log: log)
@@ -65,12 +72,13 @@ public struct ManifestLoader: Sendable {
     /// Loads the documents of one YAML (or JSON) text; `file` names it in diagnostics.
     /// Throws `ManifestError`.
     public func load(yaml: String, file: String) throws -> Cluster {
-        try load(sources: [(file, yaml)], log: DiagnosticLog())
+        try load(sources: [(file, yaml, false)], log: DiagnosticLog())
     }
 
-    private func load(sources: [(file: String, text: String)], log: DiagnosticLog) throws -> Cluster {
+    private func load(sources: [(file: String, text: String, applied: Bool)], log: DiagnosticLog) throws -> Cluster {
         var session = LoadSession(options: options, log: log)
         for source in sources {
+            session.replacesExisting = source.applied
             session.read(yaml: source.text, file: source.file)
         }
         var cluster = session.finish()

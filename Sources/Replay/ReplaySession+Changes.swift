@@ -35,7 +35,7 @@ extension ReplaySession {
             // reload every manifest so far plus the new ones, then redo the earlier changes
             appliedPaths += manifests.paths
             do {
-                cluster = try ManifestLoader(options: loaderOptions).load(paths: scenario.cluster.manifests + appliedPaths)
+                cluster = try ManifestLoader(options: loaderOptions).load(paths: scenario.cluster.manifests, applying: appliedPaths)
             } catch let error as ManifestError {
                 throw ReplayError("\(scenario.displayPath):\(step.location.line):\(step.location.column): apply: \(error.description)")
             }
