@@ -12,12 +12,10 @@ extension Event {
 
     func writeJSONLine(to sink: ByteSink) {
         var w = JSONWriter(out: sink)
-        w.raw("{\"kind\":")
         switch kind {
-        case .dns: w.string("dns")
-        case .http: w.string("http")
+        case .dns: w.raw("{\"kind\":\"dns\",\"frame\":")
+        case .http: w.raw("{\"kind\":\"http\",\"frame\":")
         }
-        w.raw(",\"frame\":")
         w.int(frame)
         w.raw(",\"frames\":[")
         for (i, f) in frames.enumerated() {
@@ -32,9 +30,10 @@ extension Event {
             w.endpoint(source)
             w.raw(",\"dst\":")
             w.endpoint(destination)
-            w.raw(",\"transport\":")
-            w.string(transport.rawValue)
-            w.raw(",\"vantage\":")
+            switch transport {
+            case .udp: w.raw(",\"transport\":\"udp\",\"vantage\":")
+            case .tcp: w.raw(",\"transport\":\"tcp\",\"vantage\":")
+            }
             w.int(vantage)
             dns.writeJSONFields(&w)
         case .http(let http):
@@ -276,9 +275,9 @@ public final class JSONLinesWriter {
 
 /// A growable octet buffer that ``JSONWriter`` writes into.
 final class ByteSink {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    var count = 0
-    private(set) var capacity: Int
+    @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) var count = 0
+    @exclusivity(unchecked) private(set) var capacity: Int
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -664,15 +663,18 @@ struct JSONWriter {
         }
     }
 
+    @inline(__always)
     mutating func bool(_ b: Bool) {
         if b { raw("true") } else { raw("false") }
     }
 
+    @inline(__always)
     mutating func int(_ value: Int) {
         if value < 0 { append(UInt8(ascii: "-")) }
         appendDecimal(UInt64(value.magnitude))
     }
 
+    @inline(__always)
     mutating func optionalInt(_ value: Int?) {
         if let value { int(value) } else { raw("null") }
     }
@@ -745,6 +747,7 @@ struct JSONWriter {
     }
 
     /// A class's mnemonic (`DNSClass.description`) as a JSON string.
+    @inline(__always)
     mutating func dnsClass(_ dnsClass: DNSClass) {
         if dnsClass.rawValue == 1 { raw("\"IN\"") } else { string(dnsClass.description) }
     }
@@ -761,6 +764,7 @@ struct JSONWriter {
     }
 
     /// An opcode's mnemonic (`DNSOpcode.description`) as a JSON string.
+    @inline(__always)
     mutating func opcode(_ opcode: DNSOpcode) {
         if opcode.rawValue == 0 { raw("\"QUERY\"") } else { string(opcode.description) }
     }

@@ -22,11 +22,12 @@ final class HTTPConnectionParser {
     let previewLimit: Int
     private let host: HTTPDecoderHost
 
-    private var requestDecoder: HTTPDecoderHost.Stream<HTTPRequestDecoder>?
-    private var responseDecoder: HTTPDecoderHost.Stream<HTTPResponseDecoder>?
-    private var requestsAwaitingResponse: [HTTPExchange.Request] = []
-    private var requestHeadsWritten = 0
-    private var finalResponsesSeen = 0
+    // One thread, no overlapping accesses: no dynamic exclusivity checks (see TrafficDecoder).
+    @exclusivity(unchecked) private var requestDecoder: HTTPDecoderHost.Stream<HTTPRequestDecoder>?
+    @exclusivity(unchecked) private var responseDecoder: HTTPDecoderHost.Stream<HTTPResponseDecoder>?
+    @exclusivity(unchecked) private var requestsAwaitingResponse: [HTTPExchange.Request] = []
+    @exclusivity(unchecked) private var requestHeadsWritten = 0
+    @exclusivity(unchecked) private var finalResponsesSeen = 0
 
     private struct Partial {
         var head: String
@@ -40,12 +41,12 @@ final class HTTPConnectionParser {
         var length = 0
         var frames: [Int]
     }
-    private var request: Partial?
-    private var response: Partial?
-    private var requestFrames: [[Int]] = []
-    private var upgraded = false
-    private var clientNeedsResync = false
-    private var serverNeedsResync = false
+    @exclusivity(unchecked) private var request: Partial?
+    @exclusivity(unchecked) private var response: Partial?
+    @exclusivity(unchecked) private var requestFrames: [[Int]] = []
+    @exclusivity(unchecked) private var upgraded = false
+    @exclusivity(unchecked) private var clientNeedsResync = false
+    @exclusivity(unchecked) private var serverNeedsResync = false
 
     /// What the parser produced.
     enum Output {

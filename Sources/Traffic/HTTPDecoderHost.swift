@@ -20,9 +20,9 @@ final class HTTPDecoderHost {
         typealias InboundIn = Part
 
         /// Parts fired since the connection parser last read them.
-        var parts: [Part] = []
+        @exclusivity(unchecked) var parts: [Part] = []
         /// The first error fired since the last ``takeError()``.
-        private var error: (any Error)?
+        @exclusivity(unchecked) private var error: (any Error)?
 
         init() { parts.reserveCapacity(8) }
 
