@@ -300,6 +300,73 @@ import Testing
         #expect(outputs[0] == outputs[1], "the netns plan reports differently from the loopback plan")
     }
 
+    /// scale: and deletePod: rebuild the namespaces: new pods answer on their addresses, deleted
+    /// ones are gone, for unmodified programs too.
+    @Test func changesRebuildTheNamespaces() throws {
+        _ = try Self.write(
+            "netns-changes",
+            """
+            cluster:
+              inline: |
+                apiVersion: v1
+                kind: Namespace
+                metadata: {name: shop}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web, namespace: shop}
+                spec:
+                  clusterIP: None
+                  selector: {app: web}
+                  ports: [{name: http, port: 80, targetPort: http}]
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: front, namespace: shop}
+                spec:
+                  selector: {app: web}
+                  ports: [{name: http, port: 80, targetPort: http}]
+                ---
+                apiVersion: apps/v1
+                kind: StatefulSet
+                metadata: {name: web, namespace: shop}
+                spec:
+                  serviceName: web
+                  replicas: 2
+                  selector: {matchLabels: {app: web}}
+                  template:
+                    metadata: {labels: {app: web}}
+                    spec:
+                      containers:
+                        - name: web
+                          image: nginx
+                          ports: [{name: http, containerPort: 80}]
+            client:
+              namespace: shop
+            steps:
+              - exec: curl -s --max-time 3 http://web-1.web
+                expect: {output: "This is the web service running in pod web-1", servedBy: [web-1]}
+              - scale: {name: web, replicas: 4}
+              - exec: curl -s --max-time 3 http://web-3.web
+                expect: {output: "This is the web service running in pod web-3", servedBy: [web-3], connectsTo: pod-ips}
+              - exec: for i in 1 2 3 4 5 6 7 8 9 10 11 12; do curl -s --max-time 3 http://front; done
+                expect: {servedBy: {atLeast: 3}, connectsTo: service-ip}
+              - deletePod: web-0
+              - exec: getent ahostsv4 web | awk '{print $1}' | sort -u | wc -l
+                expect: {output: "3"}
+              - scale: {name: web, replicas: 1}
+              - exec: curl -s --max-time 2 http://web-3.web
+                expect: {exitCode: 6}
+              - exec: curl -s --max-time 3 http://web-1.web
+                expect: {output: "This is the web service running in pod web-1"}
+
+            """)
+        let run = try Self.kubetape(["netns-changes.yaml"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.hasSuffix("1 scenario, 9 steps: all expectations hold\n"), "\(run.stdout)")
+        #expect(try Self.namespaces(of: run.pid).isEmpty)
+    }
+
     @Test func execInTheLoopbackPlanIsBadInputAtTheStep() throws {
         let file = try Self.write(
             "loopback-exec", "cluster:\n  manifests: \(Self.manifests)\n  plan: loopback\nsteps:\n  - lookup: quote\n  - exec: nslookup quote\n")

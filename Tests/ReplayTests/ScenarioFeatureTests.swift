@@ -451,6 +451,92 @@ import Testing
         #expect(last.count == 1 && before.contains(last[0]), "web-0 keeps its address: \(last) of \(before)")
     }
 
+    /// A Deployment and a StatefulSet of the same name: `kind:` says which one to scale; without
+    /// it the step is bad input at the name. Deployments get seeded pod names and lose their
+    /// newest pods first.
+    @Test func scalingADeploymentAndChoosingTheKind() async throws {
+        let manifests = """
+                apiVersion: v1
+                kind: Namespace
+                metadata: {name: shop}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: api, namespace: shop}
+                spec: {clusterIP: None, selector: {app: api}, ports: [{port: 80}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: api-set, namespace: shop}
+                spec: {clusterIP: None, selector: {app: api-set}, ports: [{port: 80}]}
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: api, namespace: shop}
+                spec:
+                  replicas: 2
+                  selector: {matchLabels: {app: api}}
+                  template:
+                    metadata: {labels: {app: api}}
+                    spec: {containers: [{name: api, image: api}]}
+                ---
+                apiVersion: apps/v1
+                kind: StatefulSet
+                metadata: {name: api, namespace: shop}
+                spec:
+                  serviceName: api-set
+                  replicas: 1
+                  selector: {matchLabels: {app: api-set}}
+                  template:
+                    metadata: {labels: {app: api-set}}
+                    spec: {containers: [{name: api, image: api}]}
+            """
+        let report = try await Self.run(
+            "scale-kind",
+            """
+            cluster:
+              inline: |
+            \(manifests)
+            client:
+              namespace: shop
+            steps:
+              - lookup: api
+                expect: {count: 2}
+              - scale: {name: api, kind: Deployment, replicas: 3}
+              - lookup: api
+                expect: {count: 3}
+              - lookup: api-set
+                expect: {count: 1}
+              - scale: {name: api, kind: StatefulSet, replicas: 2}
+              - lookup: api-set
+                expect: {count: 2}
+              - scale: {name: api, kind: Deployment, replicas: 2}
+              - lookup: api
+                expect: {count: 2}
+
+            """)
+        #expect(report.passed, "\(Self.text(report))")
+        let steps = report.scenarios[0].steps
+        let grown = try #require(steps[1].observations.first)
+        #expect(grown.hasPrefix("shop/api scaled to 3; created api-"), "\(grown)")
+        let created = String(grown.dropFirst("shop/api scaled to 3; created ".count).prefix { $0 != " " })
+        // a Deployment's pods are NAME-HASH-SUFFIX
+        #expect(created.split(separator: "-").count == 3, "\(created)")
+        #expect(steps[4].observations.first?.hasPrefix("shop/api scaled to 2; created api-1 (") == true, "\(steps[4].observations)")
+        // scaling down removes the newest pod: the one the earlier scale created
+        #expect(steps[6].observations == ["shop/api scaled to 2; deleted \(created)"])
+
+        let ambiguous = try Self.scenario(
+            "scale-ambiguous",
+            "cluster:\n  inline: |\n\(manifests)\nsteps:\n  - scale: {name: shop/api, replicas: 2}\n")
+        await #expect {
+            _ = try await ScenarioRunner(options: Self.options()).run([ambiguous])
+        } throws: { error in
+            "\(error)".hasPrefix("features/scale-ambiguous.yaml:")
+                && "\(error)".contains("scale: shop/api is both a Deployment and StatefulSet; say which kind to scale")
+        }
+    }
+
     @Test func scalingSomethingThatIsNotThereIsBadInputAtTheName() async throws {
         let scenario = try Self.scenario(
             "scale-missing", "cluster:\n  manifests: \(Self.kiada)\nsteps:\n  - lookup: quote\n  - scale: {name: quote, replicas: 2}\n")
