@@ -691,17 +691,14 @@ struct JSONWriter {
         append(UInt8(ascii: "\""))
         int(Int(ns / 1_000_000_000))
         append(UInt8(ascii: "."))
-        var fraction = Int(ns % 1_000_000_000)
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48, 48, 48, 48)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var i = 8
-            while fraction > 0 {
-                buffer[i] = UInt8(fraction % 10) + 48
-                fraction /= 10
-                i -= 1
-            }
-            append(contentsOf: buffer)
+        // Nine digits, zero-padded, written from the back.
+        var fraction = UInt32(ns % 1_000_000_000)
+        reserve(9)
+        for i in stride(from: 8, through: 0, by: -1) {
+            position[i] = UInt8(truncatingIfNeeded: fraction % 10) + 48
+            fraction /= 10
         }
+        position += 9
         append(UInt8(ascii: "\""))
     }
 

@@ -176,7 +176,7 @@ public final class TrafficDecoder {
                     whole.fragment = nil
                     transport(whole, frames: datagram.frames, frame: packet.frameNumber, time: time, vantage: vantage, emit)
                 } else {
-                    transport(ip, frames: [packet.frameNumber], frame: packet.frameNumber, time: time, vantage: vantage, emit)
+                    transport(ip, frames: nil, frame: packet.frameNumber, time: time, vantage: vantage, emit)
                 }
             }
         }
@@ -208,7 +208,8 @@ public final class TrafficDecoder {
 
     // MARK: transport
 
-    private func transport(_ ip: IPPacket, frames: [Int], frame: Int, time: Int64, vantage: Int, _ emit: (Output) -> Void) {
+    /// `frames` nil: the packet is one frame, `frame` (its array is only made for an event).
+    private func transport(_ ip: IPPacket, frames: [Int]?, frame: Int, time: Int64, vantage: Int, _ emit: (Output) -> Void) {
         switch ip.proto {
         case 17: udp(ip, frames: frames, frame: frame, time: time, vantage: vantage, emit)
         case 6: tcp(ip, frame: frame, time: time, vantage: vantage, emit)
@@ -216,7 +217,7 @@ public final class TrafficDecoder {
         }
     }
 
-    private func udp(_ ip: IPPacket, frames: [Int], frame: Int, time: Int64, vantage: Int, _ emit: (Output) -> Void) {
+    private func udp(_ ip: IPPacket, frames: [Int]?, frame: Int, time: Int64, vantage: Int, _ emit: (Output) -> Void) {
         let p = ip.payload
         let s = p.startIndex
         guard p.count >= 8 else {
@@ -250,7 +251,8 @@ public final class TrafficDecoder {
             return
         }
         dns(
-            bytes: p[(s + 8)..<(s + length)], buffer: nil, source: source, destination: destination, transport: .udp, frame: frame, frames: frames, time: time,
+            bytes: p[(s + 8)..<(s + length)], buffer: nil, source: source, destination: destination, transport: .udp, frame: frame, frames: frames ?? [frame],
+            time: time,
             vantage: vantage, emit)
     }
 
