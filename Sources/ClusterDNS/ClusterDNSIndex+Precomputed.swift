@@ -39,7 +39,7 @@ extension ClusterDNSIndex {
         func add(_ name: DNSName, _ types: [DNSType]) {
             let key = WireKey(name.wire[...])
             for type in types where table[PrecomputedKey(key, type)] == nil {
-                table[PrecomputedKey(key, type)] = responder.answer(name: name, type: type, depth: 0)
+                table[PrecomputedKey(key, type)] = responder.answer(name: name, type: type, depth: 0).classified()
             }
         }
         for entry in services.values {

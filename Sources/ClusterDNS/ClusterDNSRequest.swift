@@ -18,19 +18,27 @@ struct ClusterDNSRequest {
         self.zone = zone
         self.zoneSpelling = zoneSpelling
         let wire = name.wire
-        if wire.contains(where: { $0 >= 65 && $0 <= 90 }) {
+        let (upper, total) = wire.withUnsafeBufferPointer { w -> (Bool, Int) in
+            var upper = false
+            for b in w where b >= 65 && b <= 90 {
+                upper = true
+                break
+            }
+            var total = 0
+            var i = 0
+            while i < w.count, w[i] != 0 {
+                total += 1
+                i += Int(w[i]) + 1
+            }
+            return (upper, total)
+        }
+        if upper {
             var lower = wire
             for i in lower.indices where lower[i] >= 65 && lower[i] <= 90 { lower[i] |= 0x20 }
             self.lower = lower
         } else {
             // already lowercase: share the storage
             self.lower = wire
-        }
-        var total = 0
-        var i = 0
-        while i < wire.count, wire[i] != 0 {
-            total += 1
-            i += Int(wire[i]) + 1
         }
         labelCount = max(total - zone.labelCount, 0)
     }
@@ -71,7 +79,7 @@ struct ClusterDNSRequest {
 
 extension Array where Element == UInt8 {
     func ends(with suffix: [UInt8]) -> Bool {
-        count >= suffix.count && self[(count - suffix.count)...].elementsEqual(suffix)
+        count >= suffix.count && ClusterDNSIndex.same(self[(count - suffix.count)...], suffix)
     }
 }
 
@@ -97,8 +105,8 @@ extension ClusterDNSRequest {
         let m = labelCount
         if m == 0 { return r }
         let last = label(m - 1)
-        let isSvc = last.elementsEqual(ClusterDNSRequest.svc)
-        let isPod = last.elementsEqual(ClusterDNSRequest.pod)
+        let isSvc = ClusterDNSIndex.same(last, ClusterDNSRequest.svc)
+        let isPod = ClusterDNSIndex.same(last, ClusterDNSRequest.pod)
         if m == 1 && (isSvc || isPod) { return r }
         guard isSvc || isPod else { return nil }
         r.kind = isSvc ? .svc : .pod

@@ -22,7 +22,7 @@ struct Hit {
     /// The name under `zoneSpelling` (wire, with root): the precomputed one when the query spelled
     /// the zone as configured, else built.
     func name(in zoneSpelling: ArraySlice<UInt8>, canonicalZone: [UInt8]) -> DNSName? {
-        if let canonical, zoneSpelling.elementsEqual(canonicalZone) { return canonical }
+        if let canonical, ClusterDNSIndex.same(zoneSpelling, canonicalZone) { return canonical }
         return try? DNSName(wire: prefix + zoneSpelling)
     }
 }
@@ -41,14 +41,15 @@ extension ClusterDNSIndex {
         return same(rPort, pName) && same(rProto, pProto)
     }
 
+    /// Octet-wise equality, without the generic `elementsEqual` machinery.
     @inline(__always) static func same(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
-        var i = a.startIndex
-        for c in b {
-            if a[i] != c { return false }
-            i += 1
+        return a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                for i in 0..<x.count where x[i] != y[i] { return false }
+                return true
+            }
         }
-        return true
     }
 
     /// The A or AAAA answer for `<svc>.<ns>.svc.<zone>` of a ClusterIP or headless service, taken
@@ -57,7 +58,7 @@ extension ClusterDNSIndex {
     /// or the distinct ready addresses; NXDOMAIN for a headless service without any.
     func bareServiceAddresses(_ request: ClusterDNSRequest, v4: Bool) -> Result<[IPAddress], NameError>? {
         let m = request.labelCount
-        guard m == 3, request.label(2).elementsEqual(ClusterDNSRequest.svc), !request.isReverseName else { return nil }
+        guard m == 3, ClusterDNSIndex.same(request.label(2), ClusterDNSRequest.svc), !request.isReverseName else { return nil }
         guard namespaces.contains(WireKey(request.label(1))) else { return .failure(NameError()) }
         guard let service = services[WireKey(request.run(0, 2))] else { return .failure(NameError()) }
         switch service.kind {
@@ -159,14 +160,15 @@ extension ClusterDNSIndex {
 
     /// True for `ns.dns.<zone>`.
     func isDefaultNS(_ request: ClusterDNSRequest) -> Bool {
-        request.labelCount == 2 && request.label(0).elementsEqual(ClusterDNSIndex.nsBytes) && request.label(1).elementsEqual(ClusterDNSIndex.dnsBytes)
+        request.labelCount == 2 && ClusterDNSIndex.same(request.label(0), ClusterDNSIndex.nsBytes)
+            && ClusterDNSIndex.same(request.label(1), ClusterDNSIndex.dnsBytes)
     }
 
     /// `Kubernetes.Services` for a query type.
     func services(_ request: ClusterDNSRequest, _ qtype: DNSType) -> Result<[Hit], NameError> {
         switch qtype {
         case .txt:
-            if request.labelCount == 1 && request.label(0).elementsEqual(ClusterDNSIndex.dnsVersionBytes) {
+            if request.labelCount == 1 && ClusterDNSIndex.same(request.label(0), ClusterDNSIndex.dnsVersionBytes) {
                 return .success([Hit(host: .text, port: -1, prefix: [])])
             }
             if case .success(let hits) = records(request), !hits.isEmpty { return .success([]) }
@@ -194,42 +196,45 @@ extension ClusterDNSIndex {
 
     /// The address in a reverse name (`4.3.2.1.in-addr.arpa.`, 32 nibbles under `ip6.arpa.`), if complete.
     static func addressFromReverse(_ lower: [UInt8]) -> IPAddress? {
-        var count = 0
-        var i = 0
-        while i < lower.count, lower[i] != 0 {
-            let length = Int(lower[i])
-            guard i + 1 + length <= lower.count else { return nil }
-            count += 1
-            i += length + 1
-        }
-        if lower.ends(with: ClusterDNSRequest.inAddrArpa) {
-            // the labels in front of the last two, least significant octet first
-            guard count - 2 == 4 else { return nil }
-            var value: UInt32 = 0
-            i = 0
-            for k in 0..<4 {
-                let length = Int(lower[i])
-                // strict decimal octets, as Go's net.ParseIP reads them (no leading zeros)
-                guard (1...3).contains(length), !(length > 1 && lower[i + 1] == UInt8(ascii: "0")) else { return nil }
-                var octet: UInt32 = 0
-                for c in lower[(i + 1)..<(i + 1 + length)] {
-                    guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-                    octet = octet * 10 + UInt32(c - UInt8(ascii: "0"))
-                }
-                guard octet <= 255 else { return nil }
-                value |= octet << (8 * UInt32(k))
+        let v4 = lower.ends(with: ClusterDNSRequest.inAddrArpa)
+        guard v4 || lower.ends(with: ClusterDNSRequest.ip6Arpa) else { return nil }
+        return lower.withUnsafeBufferPointer { w -> IPAddress? in
+            var count = 0
+            var i = 0
+            while i < w.count, w[i] != 0 {
+                let length = Int(w[i])
+                guard i + 1 + length <= w.count else { return nil }
+                count += 1
                 i += length + 1
             }
-            return .v4(IPv4Address(value))
-        }
-        if lower.ends(with: ClusterDNSRequest.ip6Arpa) {
+            if v4 {
+                // the labels in front of the last two, least significant octet first
+                guard count - 2 == 4 else { return nil }
+                var value: UInt32 = 0
+                i = 0
+                for k in 0..<4 {
+                    let length = Int(w[i])
+                    // strict decimal octets, as Go's net.ParseIP reads them (no leading zeros)
+                    guard length >= 1, length <= 3, !(length > 1 && w[i + 1] == UInt8(ascii: "0")) else { return nil }
+                    var octet: UInt32 = 0
+                    for j in (i + 1)..<(i + 1 + length) {
+                        let c = w[j]
+                        guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+                        octet = octet * 10 + UInt32(c - UInt8(ascii: "0"))
+                    }
+                    guard octet <= 255 else { return nil }
+                    value |= octet << (8 * UInt32(k))
+                    i += length + 1
+                }
+                return .v4(IPv4Address(value))
+            }
             // 32 one-nibble labels, least significant first
             guard count - 2 == 32 else { return nil }
             var high: UInt64 = 0
             var low: UInt64 = 0
             i = 0
             for k in 0..<32 {
-                guard lower[i] == 1, let v = hexValue(lower[i + 1]) else { return nil }
+                guard w[i] == 1, let v = hexValue(w[i + 1]) else { return nil }
                 if k < 16 {
                     low |= UInt64(v) << (4 * UInt64(k))
                 } else {
@@ -241,7 +246,6 @@ extension ClusterDNSIndex {
             if high == 0 && low >> 32 == 0xffff { return .v4(IPv4Address(UInt32(truncatingIfNeeded: low))) }
             return .v6(IPv6Address(high: high, low: low))
         }
-        return nil
     }
 
     static func hexValue(_ c: UInt8) -> UInt8? {

@@ -52,30 +52,42 @@ public struct ClusterDNSResponder: Sendable {
             return rejection(query, rcode: .formErr, keepOpcode: false)
         }
         let question = query.questions[0]
-        if let edns = query.edns, edns.version > 0 {
+        // the OPT record can only be in the additional section
+        let queryEDNS = query.additional.isEmpty ? nil : query.edns
+        if let edns = queryEDNS, edns.version > 0 {
             var reply = DNSMessage(header: replyHeader(h))
             reply.edns = EDNS(udpPayloadSize: edns.udpPayloadSize, dnssecOK: edns.dnssecOK)
             reply.rcode = .badVers
             return reply
         }
-        // the query's own one-question array, shared
-        var reply = DNSMessage(header: replyHeader(h), questions: query.questions)
+        var reply: DNSMessage
         if question.qClass != .in {
+            // the query's own one-question array, shared
+            reply = DNSMessage(header: replyHeader(h), questions: query.questions)
             reply.rcode = .refused
         } else {
             let outcome = answer(name: question.name, type: question.type, depth: 0)
-            reply.rcode = outcome.rcode
-            reply.header.authoritative = outcome.authoritative
-            reply.header.recursionAvailable = outcome.recursionAvailable
-            reply.header.truncated = outcome.truncated
-            reply.answers = outcome.answers
-            reply.authority = outcome.authority
-            reply.additional = outcome.additional
+            var header = replyHeader(h)
+            header.authoritative = outcome.authoritative
+            header.recursionAvailable = outcome.recursionAvailable
+            header.truncated = outcome.truncated
+            if outcome.rcode.rawValue < 16 {
+                // what the rcode setter does while the reply has no OPT record
+                header.rcodeLow = UInt8(outcome.rcode.rawValue)
+                reply = DNSMessage(
+                    header: header, questions: query.questions, answers: outcome.answers, authority: outcome.authority, additional: outcome.additional)
+            } else {
+                reply = DNSMessage(header: header, questions: query.questions)
+                reply.rcode = outcome.rcode
+                reply.answers = outcome.answers
+                reply.authority = outcome.authority
+                reply.additional = outcome.additional
+            }
             if outcome.rcode == .noError && question.type != .axfr && question.type != .ixfr {
-                order(&reply, question: question)
+                order(&reply, question: question, shapes: (outcome.answerShape, outcome.authorityShape, outcome.additionalShape))
             }
         }
-        if let edns = query.edns {
+        if let edns = queryEDNS {
             // request.SizeAndDo: reuse the client's OPT, version 0, flags other than DO's byte cleared
             var echoed = EDNS(
                 udpPayloadSize: edns.udpPayloadSize, extendedRCode: reply.edns?.extendedRCode ?? 0, version: 0, dnssecOK: edns.dnssecOK,
@@ -109,14 +121,15 @@ public struct ClusterDNSResponder: Sendable {
 
     // MARK: - ordering (loadbalance)
 
-    mutating func order(_ reply: inout DNSMessage, question: DNSQuestion) {
+    mutating func order(_ reply: inout DNSMessage, question: DNSQuestion, shapes: (SectionShape, SectionShape, SectionShape)) {
         switch options.answerOrder {
         case .none:
             return
         case .shuffle:
-            reply.answers = roundRobin(reply.answers) { records, generator in ClusterDNSResponder.shuffle(&records, &generator) }
-            reply.authority = roundRobin(reply.authority) { records, generator in ClusterDNSResponder.shuffle(&records, &generator) }
-            reply.additional = roundRobin(reply.additional) { records, generator in ClusterDNSResponder.shuffle(&records, &generator) }
+            let shuffle: (inout [ResourceRecord], inout SeededGenerator) -> Void = { records, generator in ClusterDNSResponder.shuffle(&records, &generator) }
+            reply.answers = roundRobin(reply.answers, shapes.0, shuffle)
+            reply.authority = roundRobin(reply.authority, shapes.1, shuffle)
+            reply.additional = roundRobin(reply.additional, shapes.2, shuffle)
         case .rotate:
             let key = RotationKey(name: question.name.lowercased().wire, type: question.type.rawValue)
             let turn = rotations[key, default: 0]
@@ -126,53 +139,42 @@ public struct ClusterDNSResponder: Sendable {
                 let k = turn % records.count
                 records = Array(records[k...] + records[..<k])
             }
-            reply.answers = roundRobin(reply.answers, rotate)
-            reply.authority = roundRobin(reply.authority, rotate)
-            reply.additional = roundRobin(reply.additional, rotate)
+            reply.answers = roundRobin(reply.answers, shapes.0, rotate)
+            reply.authority = roundRobin(reply.authority, shapes.1, rotate)
+            reply.additional = roundRobin(reply.additional, shapes.2, rotate)
         }
     }
 
-    /// `loadbalance`'s grouping: CNAME, then the rest in order, then A/AAAA permuted, then MX permuted.
-    mutating func roundRobin(_ records: [ResourceRecord], _ permute: (inout [ResourceRecord], inout SeededGenerator) -> Void) -> [ResourceRecord] {
-        guard records.count > 1 else { return records }
-        var addresses = 0
-        var others = 0
-        var cnameAfterOther = false
-        var mxs = 0
-        records.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices {
-                switch buffer[i].type {
-                case .a, .aaaa: addresses += 1
-                case .cname: if others > 0 || addresses > 0 { cnameAfterOther = true }
-                case .mx:
-                    others += 1
-                    mxs += 1
-                default: others += 1
-                }
-            }
-        }
-        if addresses == records.count {
-            // the common case: only addresses, permuted in place
+    /// `loadbalance`'s grouping: CNAME, then the rest in order, then A/AAAA permuted, then MX
+    /// permuted. `shape` is the section's shape when known in advance (`.unknown` otherwise).
+    mutating func roundRobin(
+        _ records: [ResourceRecord], _ shape: SectionShape, _ permute: (inout [ResourceRecord], inout SeededGenerator) -> Void
+    ) -> [ResourceRecord] {
+        switch shape == .unknown ? SectionShape.of(records) : shape {
+        case .fixed, .unknown:
+            return records
+        case .addressesOnly:
+            // the common case: only addresses, permuted as a whole
             var out = records
             permute(&out, &generator)
             return out
-        }
-        if addresses == 0 && !cnameAfterOther && mxs == 0 { return records }
-        var cname: [ResourceRecord] = []
-        var address: [ResourceRecord] = []
-        var mx: [ResourceRecord] = []
-        var rest: [ResourceRecord] = []
-        for record in records {
-            switch record.type {
-            case .cname: cname.append(record)
-            case .a, .aaaa: address.append(record)
-            case .mx: mx.append(record)
-            default: rest.append(record)
+        case .mixed:
+            var cname: [ResourceRecord] = []
+            var address: [ResourceRecord] = []
+            var mx: [ResourceRecord] = []
+            var rest: [ResourceRecord] = []
+            for record in records {
+                switch record.type {
+                case .cname: cname.append(record)
+                case .a, .aaaa: address.append(record)
+                case .mx: mx.append(record)
+                default: rest.append(record)
+                }
             }
+            permute(&address, &generator)
+            permute(&mx, &generator)
+            return cname + rest + address + mx
         }
-        permute(&address, &generator)
-        permute(&mx, &generator)
-        return cname + rest + address + mx
     }
 
     /// `roundRobinShuffle` with 16-bit draws: swap with probability 1/2 for two records, else a
@@ -193,15 +195,49 @@ public struct ClusterDNSResponder: Sendable {
                     let p = j + Int(generator.nextID()) % (l - j)
                     if j != p { order.swapAt(j, p) }
                 }
-                let original = records
-                records = Array(unsafeUninitializedCapacity: l) { buffer, count in
-                    original.withUnsafeBufferPointer { source in
-                        for j in 0..<l { buffer.initializeElement(at: j, to: source[order[j]]) }
-                    }
-                    count = l
+                var out: [ResourceRecord] = []
+                out.reserveCapacity(l)
+                records.withUnsafeBufferPointer { source in
+                    for j in 0..<l { out.append(source[order[j]]) }
+                }
+                records = out
+            }
+        }
+    }
+}
+
+/// What `loadbalance` does to one section, decided by its record types alone.
+enum SectionShape: UInt8, Sendable {
+    /// Not classified yet: look at the records.
+    case unknown
+    /// Left as it is: at most one record, or no addresses and MX to permute and no CNAME to move up.
+    case fixed
+    /// Only A/AAAA records (two or more): permuted as a whole.
+    case addressesOnly
+    /// Regrouped: CNAME first, then the rest, then A/AAAA permuted, then MX permuted.
+    case mixed
+
+    static func of(_ records: [ResourceRecord]) -> SectionShape {
+        guard records.count > 1 else { return .fixed }
+        var addresses = 0
+        var others = 0
+        var cnameAfterOther = false
+        var mxs = 0
+        records.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices {
+                switch buffer[i].type {
+                case .a, .aaaa: addresses += 1
+                case .cname: if others > 0 || addresses > 0 { cnameAfterOther = true }
+                case .mx:
+                    others += 1
+                    mxs += 1
+                default: others += 1
                 }
             }
         }
+        if addresses == records.count { return .addressesOnly }
+        if addresses == 0 && !cnameAfterOther && mxs == 0 { return .fixed }
+        return .mixed
     }
 }
 
@@ -214,6 +250,19 @@ struct Outcome: Sendable {
     var answers: [ResourceRecord] = []
     var authority: [ResourceRecord] = []
     var additional: [ResourceRecord] = []
+    /// The sections' shapes for `loadbalance`, when classified in advance.
+    var answerShape = SectionShape.unknown
+    var authorityShape = SectionShape.unknown
+    var additionalShape = SectionShape.unknown
+
+    /// This outcome with its sections classified.
+    func classified() -> Outcome {
+        var outcome = self
+        outcome.answerShape = .of(answers)
+        outcome.authorityShape = .of(authority)
+        outcome.additionalShape = .of(additional)
+        return outcome
+    }
 }
 
 extension ClusterDNSResponder {
@@ -354,13 +403,13 @@ extension ClusterDNSResponder {
     }
 
     func soa(_ request: ClusterDNSRequest) -> ResourceRecord {
-        if request.zoneSpelling.elementsEqual(request.zone.name.wire) { return request.zone.soa }
+        if ClusterDNSIndex.same(request.zoneSpelling, request.zone.name.wire) { return request.zone.soa }
         return ClusterDNSIndex.soa(zoneSpelling: request.zoneSpelling, options: options)
     }
 
     /// `[soa(request)]`, shared when the zone is spelled as configured.
     func soaAuthority(_ request: ClusterDNSRequest) -> [ResourceRecord] {
-        if request.zoneSpelling.elementsEqual(request.zone.name.wire) { return request.zone.soaAuthority }
+        if ClusterDNSIndex.same(request.zoneSpelling, request.zone.name.wire) { return request.zone.soaAuthority }
         return [ClusterDNSIndex.soa(zoneSpelling: request.zoneSpelling, options: options)]
     }
 

@@ -16,6 +16,10 @@ let serviceCount = Int(CommandLine.arguments.first { $0.hasPrefix("--services=")
 let podsPerService = 10
 let namespaces = 100
 let seconds = Double(CommandLine.arguments.first { $0.hasPrefix("--seconds=") }?.dropFirst(10) ?? "") ?? 1.0
+// --rounds=N: exactly N passes over each query set instead of timed ones (for instruction and
+// cache counts under valgrind, which do not depend on the machine's load); --builds=N index builds
+let rounds = Int(CommandLine.arguments.first { $0.hasPrefix("--rounds=") }?.dropFirst(9) ?? "")
+let builds = Int(CommandLine.arguments.first { $0.hasPrefix("--builds=") }?.dropFirst(9) ?? "") ?? 3
 
 func rssKiB(_ field: String) -> Int {
     guard let file = fopen("/proc/self/status", "r") else { return -1 }
@@ -84,7 +88,7 @@ var options = ClusterDNSOptions()
 options.seed = 1
 var bestBuild = Double.infinity
 var index: ClusterDNSIndex?
-for _ in 0..<3 {
+for _ in 0..<builds {
     index = nil
     let start = cpuSeconds()
     let built = ClusterDNSIndex(cluster: cluster, options: options)
@@ -145,12 +149,14 @@ let only = CommandLine.arguments.first { $0.hasPrefix("--only=") }.map { String(
 for (label, queries) in sets where only == nil || only == label {
     var best = 0.0
     var sink = 0
-    for _ in 0..<3 {
+    for _ in 0..<(rounds == nil ? 3 : 1) {
         var count = 0
+        var passes = 0
         let start = clock.now
         let cpuStart = cpuSeconds()
         let deadline = start + .milliseconds(Int(seconds * 1000 / 3))
-        while clock.now < deadline {
+        while rounds.map({ passes < $0 }) ?? (clock.now < deadline) {
+            passes += 1
             for q in queries {
                 sink &+= responder.respond(to: q).answers.count
             }
