@@ -107,6 +107,19 @@ struct DNSTransactionTracker {
             hasher.combine(UInt64(client.port) | UInt64(server.port) << 16 | UInt64(id) << 32 | UInt64(type) << 48)
         }
 
+        /// The cheap fields first; names byte for byte before case-folded (a response repeats
+        /// its query's name exactly, case included, nearly always).
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            guard lhs.id == rhs.id, lhs.type == rhs.type, lhs.client == rhs.client, lhs.server == rhs.server, lhs.transport == rhs.transport else {
+                return false
+            }
+            switch (lhs.name, rhs.name) {
+            case (nil, nil): return true
+            case (let a?, let b?): return a.isIdentical(to: b) || a == b
+            default: return false
+            }
+        }
+
         private static func bits(_ address: IPAddress) -> UInt64 {
             switch address {
             case .v4(let a): return UInt64(a.value)

@@ -36,6 +36,28 @@ import Traffic
         #expect(mismatches.isEmpty, "\(mismatches)")
     }
 
+    /// All 64 combinations of the six header flags.
+    @Test func everyFlagCombinationIsWrittenAsItIs() throws {
+        for bits in 0..<64 {
+            var m = Self.query()
+            m.header.authoritative = bits & 1 != 0
+            m.header.truncated = bits & 2 != 0
+            m.header.recursionDesired = bits & 4 != 0
+            m.header.recursionAvailable = bits & 8 != 0
+            m.header.authenticData = bits & 16 != 0
+            m.header.checkingDisabled = bits & 32 != 0
+            let line = Self.event(m).jsonLine
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+            let flags = try #require(object["flags"] as? [String: Bool], line)
+            #expect(
+                flags == [
+                    "aa": m.header.authoritative, "tc": m.header.truncated, "rd": m.header.recursionDesired, "ra": m.header.recursionAvailable,
+                    "ad": m.header.authenticData, "cd": m.header.checkingDisabled,
+                ], "\(bits): \(line)")
+            #expect(line.contains(#""flags":{"aa":"#) && line.contains(#"},"qname":"quote.kiada.svc.cluster.local.""#), line)
+        }
+    }
+
     static let ipv6Table: [String] = [
         "::", "::1", "1::", "::ffff:1.2.3.4", "::1.2.3.4", "::ffff:0:1", "fd00::a0a:0", "1:0:0:2:0:0:0:3", "2001:db8:0:0:1:0:0:1", "0:0:1:0:0:0:0:0",
         "1:2:3:4:5:6:7:8", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "1:0:2:0:3:0:4:0", "0:1:0:1:0:1:0:1", "::ffff:ffff:ffff", "0:0:0:0:0:1:0:0",
