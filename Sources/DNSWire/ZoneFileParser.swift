@@ -84,6 +84,12 @@ public struct ZoneFileParser: Sendable {
         var quoted: Bool
     }
 
+    /// The error's reason without its leading `line N: `, for callers that give the line themselves.
+    public static func reasonWithoutLine(_ error: DNSWireError) -> String {
+        guard let line = error.offset, error.reason.hasPrefix("line \(line): ") else { return error.reason }
+        return String(error.reason.dropFirst("line \(line): ".count))
+    }
+
     func fail(_ line: Int, _ reason: String) -> DNSWireError {
         DNSWireError(.badPresentation, at: line, "line \(line): \(reason)")
     }

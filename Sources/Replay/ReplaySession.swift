@@ -78,6 +78,7 @@ struct ReplaySession {
         if let ttl = scenario.cluster.ttl { options.ttl = ttl }
         if let pods = scenario.cluster.pods, let mode = ClusterDNSOptions.PodMode(rawValue: pods) { options.pods = mode }
         if let order = scenario.cluster.answerOrder, let value = ClusterDNSOptions.AnswerOrder(rawValue: order) { options.answerOrder = value }
+        if !scenario.cluster.upstream.isEmpty { options.outsideZones = .records(scenario.cluster.upstream) }
         if !scenario.cluster.zones.isEmpty {
             options.zones = try scenario.cluster.zones.map { zone in
                 do {

@@ -50,6 +50,9 @@ public struct ClusterSpec: Hashable, Sendable {
     public var dnsServiceIP: String?
     /// `plan: loopback|netns`; `nil` chooses netns only when a step is `exec:`.
     public var plan: String?
+    /// `upstream:` zone-file records answered for names outside the cluster zones, as an upstream
+    /// server would through CoreDNS's `forward` (never forwarded for real); empty: REFUSED.
+    public var upstream: [ResourceRecord] = []
 
     public init() {}
 

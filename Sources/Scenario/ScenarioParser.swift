@@ -79,7 +79,8 @@ public struct ScenarioParser: Sendable {
 
     func readCluster(_ node: Node, reader: NodeReader, directory: String) throws -> ClusterSpec {
         let map = try reader.mapping(
-            node, "cluster", keys: ["manifests", "inline", "ttl", "zones", "pods", "answerOrder", "seed", "podCIDR", "serviceCIDR", "dnsServiceIP", "plan"])
+            node, "cluster",
+            keys: ["manifests", "inline", "ttl", "zones", "pods", "answerOrder", "seed", "podCIDR", "serviceCIDR", "dnsServiceIP", "plan", "upstream"])
         var spec = ClusterSpec()
         if let manifests = map["manifests"] {
             for item in try reader.stringList(manifests, "cluster.manifests") {
@@ -145,6 +146,20 @@ public struct ScenarioParser: Sendable {
             spec.dnsServiceIP = text
         }
         if let n = map["plan"] { spec.plan = try reader.oneOf(n, "cluster.plan", ["loopback", "netns"]) }
+        if let n = map["upstream"] {
+            let text = try reader.string(n, "cluster.upstream")
+            do {
+                spec.upstream = try ZoneFileParser(origin: .root, defaultTTL: 30).parse(text)
+            } catch let error as DNSWireError {
+                // a block scalar's lines start on the line after `upstream: |`
+                let block = n.scalar?.style == .literal || n.scalar?.style == .folded
+                let start = reader.location(n)
+                let line = block ? start.line + (error.offset ?? 1) : start.line
+                throw ScenarioError(
+                    .invalidValue, at: SourceLocation(file: start.file, line: line, column: block ? 1 : start.column),
+                    "cluster.upstream: expected zone-file records (NAME [TTL] [IN] TYPE RDATA): \(ZoneFileParser.reasonWithoutLine(error))")
+            }
+        }
         return spec
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import ClusterDNS
 import ClusterModel
 import DNSWire
+import Foundation
 
 /// Flags shared by every command that builds a fake cluster from manifests.
 struct ClusterOptions: ParsableArguments {
@@ -19,6 +20,12 @@ struct ClusterOptions: ParsableArguments {
 
     @Option(help: "Seed for every random choice (answer shuffle, forwarder, generated names).")
     var seed: UInt64 = 1
+
+    @Option(
+        help:
+            "A zone file of records for names outside the cluster zones, answered as an upstream server would through CoreDNS's forward (never forwarded for real; default: REFUSED)."
+    )
+    var upstreamRecords: String?
 
     func validate() throws {
         guard !manifests.isEmpty else { throw ValidationError("--manifests needs at least one file or directory") }
@@ -49,6 +56,15 @@ struct ClusterOptions: ParsableArguments {
                 } catch {
                     throw BadInput("--zone \(zone): \(error)")
                 }
+            }
+        }
+        if let upstreamRecords {
+            guard let data = FileManager.default.contents(atPath: upstreamRecords) else { throw BadInput("\(upstreamRecords): cannot read the file") }
+            do {
+                let records = try ZoneFileParser(origin: .root, defaultTTL: 30).parse(String(decoding: data, as: UTF8.self))
+                options.outsideZones = .records(records)
+            } catch let error as DNSWireError {
+                throw BadInput("\(upstreamRecords):\(error.offset ?? 1): \(ZoneFileParser.reasonWithoutLine(error))")
             }
         }
         return options
