@@ -47,14 +47,14 @@ import Traffic
             m.header.authenticData = bits & 16 != 0
             m.header.checkingDisabled = bits & 32 != 0
             let line = Self.event(m).jsonLine
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
-            let flags = try #require(object["flags"] as? [String: Bool], line)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            let flags = try #require(object["flags"] as? [String: Bool], "\(line)")
             #expect(
                 flags == [
                     "aa": m.header.authoritative, "tc": m.header.truncated, "rd": m.header.recursionDesired, "ra": m.header.recursionAvailable,
                     "ad": m.header.authenticData, "cd": m.header.checkingDisabled,
                 ], "\(bits): \(line)")
-            #expect(line.contains(#""flags":{"aa":"#) && line.contains(#"},"qname":"quote.kiada.svc.cluster.local.""#), line)
+            #expect(line.contains(#""flags":{"aa":"#) && line.contains(#"},"qname":"quote.kiada.svc.cluster.local.""#), "\(line)")
         }
     }
 
