@@ -16,6 +16,8 @@ APT_PACKAGES=(
     libc-bin         # getent
     python3          # dnspython peer
     python3-pip
+    python3-jsonschema  # SchemaTests: docs/schemas (draft 2020-12)
+    python3-yaml        # SchemaTests: scenarios read as YAML
     time             # /usr/bin/time -v for peak memory in benchmarks
     wrk              # HTTP load for benchmarks
 )
@@ -43,6 +45,12 @@ fi
 if ! python3 -c 'import dns.message' 2>/dev/null; then
     echo "setup: installing dnspython" >&2
     python3 -m pip install -q dnspython 2>/dev/null || python3 -m pip install -q --break-system-packages dnspython
+fi
+
+# jsonschema and yaml for SchemaTests, when the python3 first on PATH is not Debian's
+if ! python3 -c 'import jsonschema, yaml; jsonschema.Draft202012Validator' 2>/dev/null; then
+    echo "setup: installing jsonschema and PyYAML" >&2
+    python3 -m pip install -q jsonschema PyYAML 2>/dev/null || python3 -m pip install -q --break-system-packages jsonschema PyYAML
 fi
 
 if ! command -v swift >/dev/null; then
