@@ -21,30 +21,80 @@ public protocol DNSQueryHandler: Sendable {
 public enum DNSExchange {
     /// The reply to one query message (without TCP framing), or `nil` when nothing should be sent.
     public static func reply(to request: ByteBuffer, transport: DNSTransport, handler: some DNSQueryHandler) -> ByteBuffer? {
+        var buffer = ByteBufferAllocator().buffer(capacity: 512)
+        guard reply(to: request, transport: transport, handler: handler, into: &buffer) else { return nil }
+        return buffer
+    }
+
+    /// Appends the reply to one query message to `buffer`; `false` (and `buffer` as it was) when
+    /// nothing should be sent. Lets a server write a batch of replies into one buffer.
+    public static func reply(to request: ByteBuffer, transport: DNSTransport, handler: some DNSQueryHandler, into buffer: inout ByteBuffer) -> Bool {
         let query: DNSMessage
         do {
             query = try DNSMessage(wireFormat: request)
         } catch {
-            return formatError(for: request)
+            guard let formErr = formatError(for: request) else { return false }
+            buffer.writeImmutableBuffer(formErr)
+            return true
         }
         // never answer responses: that is how reflection loops start
-        guard !query.header.isResponse, let response = handler.response(to: query, transport: transport) else { return nil }
+        guard !query.header.isResponse, let response = handler.response(to: query, transport: transport) else { return false }
         let limit = ReplyTruncation.limit(for: query, overTCP: transport == .tcp)
-        return try? fitted(response, limit: limit, transport: transport)
+        do {
+            try write(response, limit: limit, transport: transport, into: &buffer)
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// Encodes `response` within the transport's limit the way CoreDNS does (see
     /// `ReplyTruncation`): uncompressed when it fits, otherwise compressed and cut record by
     /// record in the order answer, authority, additional, with TC set.
     public static func fitted(_ response: DNSMessage, limit: Int, transport: DNSTransport) throws -> ByteBuffer {
-        // the common case first: the uncompressed reply fits (and, over UDP, needs no compression
-        // against fragmentation), so it is encoded once
-        let plain = try response.wireFormat(compress: false)
-        if plain.readableBytes <= max(limit, 512) && (transport == .tcp || plain.readableBytes <= 1480) {
-            return plain
+        var buffer = ByteBufferAllocator().buffer(capacity: 512)
+        try write(response, limit: limit, transport: transport, into: &buffer)
+        return buffer
+    }
+
+    /// ``fitted(_:limit:transport:)`` appended to `buffer` (left as it was on error). The bytes are
+    /// those of `ReplyTruncation.fit` encoded as it says, with fewer encodings: the uncompressed
+    /// reply is written once, and a reply that fits once compressed is written once more, where
+    /// `fit` measures every prefix it bisects.
+    static func write(_ response: DNSMessage, limit: Int, transport: DNSTransport, into buffer: inout ByteBuffer) throws {
+        let start = buffer.writerIndex
+        let size = max(limit, 512)
+        let udp = transport == .udp
+        try response.write(into: &buffer, compress: false)
+        let plain = buffer.writerIndex - start
+        // the common case: the uncompressed reply fits (and, over UDP, needs no compression
+        // against fragmentation)
+        if plain <= size && (!udp || plain <= 1480) { return }
+        buffer.moveWriterIndex(to: start)
+        do {
+            if plain <= size {
+                // fits, but above 1480 octets over UDP: the whole reply, compressed
+                try response.write(into: &buffer, compress: true)
+                return
+            }
+            // too large uncompressed: `fit` keeps every record (the OPT record, if any, moved
+            // last) when the whole reply fits compressed, since a prefix never encodes larger than
+            // the whole; the OPT record's owner is the root, never compressed, so the room `fit`
+            // reserves for it is exactly what it adds
+            var whole = response
+            if let opt = whole.additional.first(where: { $0.type == .opt }) {
+                whole.additional.removeAll { $0.type == .opt }
+                whole.additional.append(opt)
+            }
+            try whole.write(into: &buffer, compress: true)
+            if buffer.writerIndex - start <= size { return }
+            buffer.moveWriterIndex(to: start)
+            let (message, compress) = try ReplyTruncation.fit(response, limit: limit, udp: udp)
+            try message.write(into: &buffer, compress: compress)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
         }
-        let (message, compress) = try ReplyTruncation.fit(response, limit: limit, udp: transport == .udp)
-        return try message.wireFormat(compress: compress)
     }
 
     /// FORMERR echoing the id and opcode when at least the 12-octet header is present.

@@ -66,25 +66,30 @@ public final class DNSServer: Sendable {
         let logger = self.logger
         let idle = configuration.tcpIdleTimeout
         let sharing = configuration.namespace == nil && configuration.udpSockets > 1
-        let udpBootstrap = DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharing ? 1 : 0)
-            // read up to 32 datagrams per system call and answer them in one flush (sendmmsg)
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(handler: handler, logger: logger))
+        // every UDP socket on its own event loop (the group's next() would hand the second one the
+        // loop of the first once TCP took the other), so that several sockets use several cores
+        let loops = Array(group.makeIterator())
+        func udpBootstrap(_ index: Int) -> DatagramBootstrap {
+            DatagramBootstrap(group: loops.isEmpty ? group : loops[index % loops.count])
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharing ? 1 : 0)
+                // read up to 32 datagrams per system call and answer them in one flush (sendmmsg)
+                .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(handler: handler, logger: logger))
+                    }
                 }
-            }
+        }
         let host = configuration.host
         let udp: Channel
         if let namespace = configuration.namespace {
             let port = UInt16(configuration.port)
             let fd = try namespace.perform { try RawSocket.bound(address: host, port: port, tcp: false) }
-            udp = try await udpBootstrap.withBoundSocket(fd).get()
+            udp = try await udpBootstrap(0).withBoundSocket(fd).get()
         } else {
-            udp = try await udpBootstrap.bind(host: host, port: configuration.port).get()
+            udp = try await udpBootstrap(0).bind(host: host, port: configuration.port).get()
         }
         // TCP on the same port UDP got (which matters when the configured port is 0)
         let port = udp.localAddress?.port ?? configuration.port
@@ -111,8 +116,8 @@ public final class DNSServer: Sendable {
         var extra: [Channel] = []
         if sharing {
             do {
-                for _ in 1..<configuration.udpSockets {
-                    extra.append(try await udpBootstrap.bind(host: host, port: port).get())
+                for index in 1..<configuration.udpSockets {
+                    extra.append(try await udpBootstrap(index).bind(host: host, port: port).get())
                 }
             } catch {
                 for channel in extra { try? await channel.close() }
@@ -162,31 +167,48 @@ public final class DNSServer: Sendable {
     }
 }
 
-/// Answers datagrams; a thin shell around ``DNSExchange``.
+/// Answers datagrams; a thin shell around ``DNSExchange``. The replies to one read batch are
+/// written back to back into one buffer (no allocation per reply once it has grown) and sent as
+/// slices of it in one flush (sendmmsg).
 final class UDPQueryHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let handler: any DNSQueryHandler
     let logger: Logger
-    var pendingFlush = false
+    /// The replies of the current batch, back to back.
+    var batch = ByteBuffer()
+    /// Where each reply of the batch goes and where it lies in ``batch``.
+    var pending: [(address: SocketAddress, start: Int, length: Int)] = []
 
     init(handler: any DNSQueryHandler, logger: Logger) {
         self.handler = handler
         self.logger = logger
+        pending.reserveCapacity(64)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        batch = context.channel.allocator.buffer(capacity: 16 * 1024)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        guard let reply = DNSExchange.reply(to: envelope.data, transport: .udp, handler: handler) else { return }
-        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
-        pendingFlush = true
+        let start = batch.writerIndex
+        guard DNSExchange.reply(to: envelope.data, transport: .udp, handler: handler, into: &batch) else { return }
+        pending.append((envelope.remoteAddress, start, batch.writerIndex - start))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if pendingFlush {
-            pendingFlush = false
-            context.flush()
+        guard !pending.isEmpty else { return }
+        for reply in pending {
+            if let slice = batch.getSlice(at: reply.start, length: reply.length) {
+                context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: reply.address, data: slice)), promise: nil)
+            }
         }
+        pending.removeAll(keepingCapacity: true)
+        context.flush()
+        // once the slices are sent the storage is ours alone again and is reused as it is;
+        // a write still pending keeps its slice, and the batch gets fresh storage
+        batch.clear()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
