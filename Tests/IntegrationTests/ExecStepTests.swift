@@ -367,6 +367,59 @@ import Testing
         #expect(try Self.namespaces(of: run.pid).isEmpty)
     }
 
+    /// Starts `kubetape run` on a scenario whose exec step sleeps `seconds` and returns once the
+    /// run's namespaces exist (or 10 s passed).
+    static func runSleeping(_ seconds: Int) throws -> Process {
+        try requirePrivilegesAndTools()
+        _ = try write("sleeping-\(seconds)", "cluster:\n  manifests: \(manifests)\nsteps:\n  - exec: {command: sleep \(seconds), timeout: 60s}\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: KubetapeBinary.path)
+        process.arguments = ["run", "sleeping-\(seconds).yaml"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while try namespaces(of: process.processIdentifier).count < 2 && Date() < deadline { usleep(50_000) }
+        // the step's program starts right after the namespaces
+        usleep(300_000)
+        return process
+    }
+
+    static func processes(_ commandLine: String) throws -> [Int32] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { entry in
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\0", with: " ").trimmingCharacters(in: .whitespaces) == commandLine
+                ? pid : nil
+        }
+    }
+
+    @Test func sigintDuringAnExecStepRemovesTheNamespacesAndTheProgram() throws {
+        let process = try Self.runSleeping(41)
+        let pid = process.processIdentifier
+        #expect(try Self.namespaces(of: pid).sorted() == ["kubetape-\(pid)-client", "kubetape-\(pid)-cluster"])
+        #expect(try !Self.processes("sleep 41").isEmpty, "the exec step's program is not running")
+        kill(pid, SIGINT)
+        process.waitUntilExit()
+        #expect(try Self.namespaces(of: pid).isEmpty, "SIGINT left the namespaces")
+        #expect(try Self.processes("sleep 41").isEmpty, "SIGINT left the exec step's program running")
+    }
+
+    @Test func aKilledRunsNamespacesAreRemovedByTheNextRun() throws {
+        let process = try Self.runSleeping(43)
+        let pid = process.processIdentifier
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        // a killed run cannot clean up; its namespaces stay until the next run on the machine (this
+        // one, or one of a suite running in parallel) removes them
+        #expect(try Self.processes("sleep 43").count == 1, "the killed run's program should still run in its namespace")
+        let next = try Self.kubetape([try Self.write("after-kill", Self.holding)])
+        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+        #expect(try Self.namespaces(of: pid).isEmpty, "the next run did not remove the stale namespaces of \(pid)")
+        #expect(try Self.processes("sleep 43").isEmpty, "the killed run's program was left running")
+    }
+
     @Test func execInTheLoopbackPlanIsBadInputAtTheStep() throws {
         let file = try Self.write(
             "loopback-exec", "cluster:\n  manifests: \(Self.manifests)\n  plan: loopback\nsteps:\n  - lookup: quote\n  - exec: nslookup quote\n")
