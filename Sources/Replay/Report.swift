@@ -39,7 +39,7 @@ public struct StepReport: Hashable, Sendable {
     /// 1-based.
     public var index: Int
     public var name: String
-    /// lookup, http, setReady, deletePod, deleteService, apply.
+    /// lookup, http, exec, setReady, deletePod, deleteService, apply, scale, wait.
     public var kind: String
     /// `file:line:column` of the step in the scenario (relative to the displayed path).
     public var line: Int

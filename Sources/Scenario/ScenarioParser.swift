@@ -83,7 +83,14 @@ public struct ScenarioParser: Sendable {
             keys: ["manifests", "inline", "ttl", "zones", "pods", "answerOrder", "seed", "podCIDR", "serviceCIDR", "dnsServiceIP", "plan", "upstream"])
         var spec = ClusterSpec()
         if let manifests = map["manifests"] {
-            for item in try reader.stringList(manifests, "cluster.manifests") {
+            let items = try reader.stringList(manifests, "cluster.manifests")
+            guard !items.isEmpty else {
+                throw ScenarioError(.invalidValue, at: reader.location(manifests), "cluster.manifests: expected a path or a list of paths, found an empty list")
+            }
+            for item in items {
+                guard !item.text.isEmpty else {
+                    throw ScenarioError(.invalidValue, at: item.location, "cluster.manifests: expected a path (a file or directory), found an empty string")
+                }
                 let resolved = item.text.hasPrefix("/") ? item.text : directory + item.text
                 guard ScenarioParser.exists(resolved) else {
                     throw ScenarioError(
@@ -100,7 +107,7 @@ public struct ScenarioParser: Sendable {
             spec.inline = ClusterSpec.InlineManifests(
                 yaml: try reader.string(inline, "cluster.inline"), location: location,
                 indentation: inline.scalar?.style == .literal || inline.scalar?.style == .folded ? indentation : 0)
-            if !spec.manifests.isEmpty {
+            if map["manifests"] != nil {
                 throw ScenarioError(.invalidValue, at: reader.location(inline), "cluster: expected either manifests: or inline:, not both")
             }
         }
@@ -331,7 +338,14 @@ public struct ScenarioParser: Sendable {
             }
             var paths: [String] = []
             var written: [String] = []
-            for item in try reader.stringList(actionNode, "apply") {
+            let items = try reader.stringList(actionNode, "apply")
+            guard !items.isEmpty else {
+                throw ScenarioError(.invalidValue, at: reader.location(actionNode), "apply: expected a path or a list of paths, found an empty list")
+            }
+            for item in items {
+                guard !item.text.isEmpty else {
+                    throw ScenarioError(.invalidValue, at: item.location, "apply: expected a path (a file or directory), found an empty string")
+                }
                 let resolved = item.text.hasPrefix("/") ? item.text : directory + item.text
                 guard ScenarioParser.exists(resolved) else {
                     throw ScenarioError(.unknownReference, at: item.location, "apply: no file or directory '\(item.text)' (resolved to \(resolved))")
@@ -506,12 +520,12 @@ public struct ScenarioParser: Sendable {
 
     /// `30s`, `1500ms`, `2m`, `1h`, or a number of seconds, in milliseconds.
     static func duration(_ node: Node, _ what: String, reader: NodeReader, range: ClosedRange<Int>) throws -> Int {
-        let text = String(try reader.string(node, what).filter { !$0.isWhitespace })
-        let units: [(suffix: String, factor: Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        let written = try reader.string(node, what)
+        let text = String(written.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        let units: [(suffix: String, factor: Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("", 1000)]
         var value: Double?
-        if let number = Double(text) {
-            value = number * 1000
-        } else if let unit = units.first(where: { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }) {
+        // digits with an optional decimal fraction, then a unit (none: seconds)
+        if let unit = units.first(where: { text.hasSuffix($0.suffix) && ScenarioParser.isDecimal(text.dropLast($0.suffix.count)) }) {
             value = Double(text.dropLast(unit.suffix.count)).map { $0 * unit.factor }
         }
         guard let value, value.isFinite, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
@@ -521,6 +535,12 @@ public struct ScenarioParser: Sendable {
             )
         }
         return Int(value.rounded())
+    }
+
+    /// `12` or `1.5`: ASCII digits with at most one decimal point between digits.
+    static func isDecimal(_ text: Substring) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
     }
 
     /// `1500ms`, `30s`, `2m`, `1h` (the largest unit that divides exactly).
@@ -576,7 +596,7 @@ public struct ScenarioParser: Sendable {
             port = p
             host = String(authority[..<colon])
         }
-        guard !host.isEmpty, !host.contains("@"), !host.contains("[") else { return nil }
+        guard !host.isEmpty, !host.contains("@"), !host.contains("["), !host.contains(":") else { return nil }
         return Step.HTTPFetch(url: url, host: host, port: port, path: path)
     }
 

@@ -131,6 +131,15 @@ struct SchemaTests {
         Snippet(label: "two actions", yaml: scenario(steps: "  - lookup: quote\n    http: http://quote\n"), valid: false, message: "is valid under each of"),
         Snippet(label: "no action", yaml: scenario(steps: "  - name: nothing\n"), valid: false, message: "is not valid under any of"),
         Snippet(
+            label: "duration with a blank inside", yaml: scenario(steps: "  - wait: 1 5s\n"), valid: false,
+            message: "is not valid under any of the given schemas"),
+        Snippet(
+            label: "duration with an exponent", yaml: scenario(steps: "  - wait: 1e3ms\n"), valid: false, message: "is not valid under any of the given schemas"
+        ),
+        Snippet(
+            label: "hexadecimal duration", yaml: scenario(steps: "  - wait: 0x10s\n"), valid: false, message: "is not valid under any of the given schemas"),
+        Snippet(label: "empty manifests", yaml: scenario(cluster: "manifests: []", steps: "  - lookup: quote\n"), valid: false, message: "[]"),
+        Snippet(
             label: "expect on a change step", yaml: scenario(steps: "  - deletePod: kiada/quote-001\n    expect: {rcode: NOERROR}\n"), valid: false,
             message: "False schema does not allow"),
         Snippet(
@@ -236,7 +245,7 @@ struct SchemaTests {
                       - scale: {name: kiada/quote, replicas: 0, kind: Deployment}
                       - wait: 31s
                       - wait: 1.5
-                      - wait: 2 m
+                      - wait: 2m
                       - name: a day
                         wait: 24h
 

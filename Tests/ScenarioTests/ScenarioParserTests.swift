@@ -188,6 +188,12 @@ let scenarioPath = repositoryRoot + "/scenarios/test.yaml"
             "apply: needs a cluster given by cluster.manifests"
         ),
         ("cluster:\n  manifests: clusters/kiada\n  ttl: 4000\nsteps:\n  - lookup: quote\n", 3, 8, "cluster.ttl: expected an integer in 0...3600, found 4000"),
+        ("cluster:\n  manifests: []\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: expected a path or a list of paths, found an empty list"),
+        ("cluster:\n  manifests: \"\"\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: expected a path (a file or directory), found an empty string"),
+        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - apply: []\n", 4, 12, "apply: expected a path or a list of paths, found an empty list"),
+        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - wait: 1 5s\n", 4, 11, "wait: expected a duration"),
+        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - wait: 1e3ms\n", 4, 11, "wait: expected a duration"),
+        ("cluster:\n  manifests: clusters/kiada\nsteps:\n  - http: http://a:b:80/\n", 4, 11, "http.url: expected http://HOST[:PORT][/PATH]"),
         // structure
         ("cluster:\n  manifests: clusters/nowhere\nsteps:\n  - lookup: quote\n", 2, 14, "cluster.manifests: no file or directory 'clusters/nowhere'"),
         (
