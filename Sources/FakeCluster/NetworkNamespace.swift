@@ -34,38 +34,37 @@ public struct NetworkNamespace: Hashable, Sendable {
     /// it (all started by kubetape): the last resort on SIGINT/SIGTERM. Returns the names removed.
     @discardableResult
     public static func removeOwned() -> [String] {
-        guard let listing = try? IPCommand.output(["netns", "list"]) else { return [] }
-        var removed: [String] = []
-        for line in listing.split(separator: "\n") {
-            let name = String(line.split(separator: " ").first ?? "")
-            guard name.hasPrefix(prefix()) else { continue }
-            if let pids = try? IPCommand.output(["netns", "pids", name]) {
-                for child in pids.split(separator: "\n").compactMap({ Int32($0) }) where child != getpid() { kill(child, SIGKILL) }
-            }
-            NetworkNamespace(name: name).remove()
-            removed.append(name)
-        }
-        return removed
+        removeAll { $0.hasPrefix(prefix()) }
     }
 
-    /// Removes every `kubetape-<pid>-…` namespace whose process no longer exists.
-    /// Returns the names removed.
+    /// Removes every `kubetape-<pid>-…` namespace whose process no longer exists, after ending the
+    /// commands a killed run left inside (kubetape started them). Returns the names removed.
     @discardableResult
     public static func removeStale() -> [String] {
+        removeAll { name in
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, parts[0] == "kubetape", let pid = Int32(parts[1]) else { return false }
+            return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+        }
+    }
+
+    /// SIGKILL to every process inside the namespace (never this one).
+    public func killProcesses() {
+        guard let pids = try? IPCommand.output(["netns", "pids", name]) else { return }
+        for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid != getpid() { kill(pid, SIGKILL) }
+    }
+
+    /// Ends the processes in, and removes, every listed namespace whose name `selected` accepts.
+    private static func removeAll(where selected: (String) -> Bool) -> [String] {
         guard let listing = try? IPCommand.output(["netns", "list"]) else { return [] }
         var removed: [String] = []
         for line in listing.split(separator: "\n") {
             let name = String(line.split(separator: " ").first ?? "")
-            let parts = name.split(separator: "-")
-            guard parts.count >= 3, parts[0] == "kubetape", let pid = Int32(parts[1]) else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
-                // commands a killed run left inside its namespace were started by kubetape: end them
-                if let pids = try? IPCommand.output(["netns", "pids", name]) {
-                    for orphan in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(orphan, SIGKILL) }
-                }
-                NetworkNamespace(name: name).remove()
-                removed.append(name)
-            }
+            guard !name.isEmpty, selected(name) else { continue }
+            let namespace = NetworkNamespace(name: name)
+            namespace.killProcesses()
+            namespace.remove()
+            removed.append(name)
         }
         return removed
     }

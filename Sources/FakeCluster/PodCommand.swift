@@ -118,9 +118,7 @@ public final class PodCommand: @unchecked Sendable {
     /// SIGKILL to the program and to every process left in its namespace (all started by it).
     public func killEverything() {
         signal(SIGKILL)
-        if let pids = try? IPCommand.output(["netns", "pids", namespace.name]) {
-            for other in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(other, SIGKILL) }
-        }
+        namespace.killProcesses()
     }
 
 }
