@@ -1,25 +1,5 @@
 import DNSWire
 
-/// The key of a precomputed answer: the question name's exact wire form and the question type.
-struct PrecomputedKey: Hashable, Sendable {
-    let name: WireKey
-    let type: UInt16
-
-    @inline(__always) init(_ name: WireKey, _ type: DNSType) {
-        self.name = name
-        self.type = type.rawValue
-    }
-
-    /// True for the types that may have precomputed answers.
-    @inline(__always) static func covers(_ type: DNSType) -> Bool {
-        type == .a || type == .aaaa || type == .srv
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(name.fnv &+ UInt64(type))
-    }
-}
-
 extension ClusterDNSIndex {
     /// The answers for the names a pod's resolver asks most, each computed by the general path of
     /// a responder over this index (which must have none precomputed itself):
@@ -32,31 +12,33 @@ extension ClusterDNSIndex {
     /// run on every reply. Names are spelled in lowercase with the zone as configured and the key
     /// is the exact wire form: a query spelled any other way is answered afresh, so that owner
     /// names keep the query's spelling.
-    func precomputeAnswers() -> [PrecomputedKey: Outcome] {
+    func precomputeAnswers() -> PrecomputedAnswers {
         let responder = ClusterDNSResponder(index: self)
-        var table: [PrecomputedKey: Outcome] = [:]
-        table.reserveCapacity(services.count * 4)
-        func add(_ name: DNSName, _ types: [DNSType]) {
-            let key = WireKey(name.wire[...])
-            for type in types where table[PrecomputedKey(key, type)] == nil {
-                table[PrecomputedKey(key, type)] = responder.answer(name: name, type: type, depth: 0).classified()
-            }
+        var entries: [PrecomputedAnswers.Entry] = []
+        var seen = Set<[UInt8]>()
+        entries.reserveCapacity(services.count * 2)
+        seen.reserveCapacity(services.count * 2)
+        func add(_ name: DNSName, address: Bool) {
+            guard seen.insert(name.wire).inserted else { return }
+            func outcome(_ type: DNSType) -> Outcome { responder.answer(name: name, type: type, depth: 0).classified() }
+            entries.append(
+                PrecomputedAnswers.Entry(wire: name.wire, a: address ? outcome(.a) : nil, aaaa: address ? outcome(.aaaa) : nil, srv: outcome(.srv)))
         }
         for entry in services.values {
             guard let name = entry.canonical else { continue }
-            add(name, [.a, .aaaa, .srv])
+            add(name, address: true)
             for port in entry.ports + entry.slicePorts.joined() {
                 // `_<name>._<proto>`: each label at most 63 octets
                 guard !port.name.isEmpty, !port.proto.isEmpty, port.name.count < 63, port.proto.count < 63 else { continue }
                 var wire: [UInt8] = [UInt8(port.name.count + 1), UInt8(ascii: "_")] + port.name
                 wire += [UInt8(port.proto.count + 1), UInt8(ascii: "_")] + port.proto
                 guard let portName = try? DNSName(wire: wire + name.wire) else { continue }
-                add(portName, [.srv])
+                add(portName, address: false)
             }
         }
-        return table
+        return PrecomputedAnswers(entries)
     }
 
-    /// The number of precomputed answers.
+    /// The number of names with precomputed answers.
     var precomputedCount: Int { precomputed.count }
 }

@@ -127,7 +127,7 @@ public final class ClusterDNSIndex: Sendable {
     let nameServers: [(prefix: [UInt8], ip: IPAddress)]
     /// Whole answers computed at build time by the general path for the names clients ask most,
     /// keyed by their exact wire form (see `ClusterDNSIndex+Precomputed.swift`).
-    let precomputed: [PrecomputedKey: Outcome]
+    let precomputed: PrecomputedAnswers
 
     /// Builds the index. Zones are matched longest first; the first non-reverse zone is the cluster domain.
     ///
@@ -141,11 +141,11 @@ public final class ClusterDNSIndex: Sendable {
     /// The index with or without precomputed answers (the tests compare the two).
     convenience init(cluster: Cluster, options: ClusterDNSOptions, precomputing: Bool) {
         let base = ClusterDNSIndex(building: cluster, options: options)
-        self.init(base, precomputed: precomputing ? base.precomputeAnswers() : [:])
+        self.init(base, precomputed: precomputing ? base.precomputeAnswers() : .none)
     }
 
     /// `base`'s tables with `precomputed` answers.
-    private init(_ base: ClusterDNSIndex, precomputed: [PrecomputedKey: Outcome]) {
+    private init(_ base: ClusterDNSIndex, precomputed: PrecomputedAnswers) {
         options = base.options
         zones = base.zones
         primaryZone = base.primaryZone
@@ -318,7 +318,7 @@ public final class ClusterDNSIndex: Sendable {
             nameServers = [(ClusterDNSIndex.label("ns")! + ClusterDNSIndex.label("dns")!, dnsIP)]
         }
         self.nameServers = nameServers
-        precomputed = [:]
+        precomputed = .none
     }
 
     /// `<zone>. <min(ttl,300)> IN SOA ns.dns.<zone>. hostmaster.<zone>. <serial> 7200 1800 86400 <ttl>`,

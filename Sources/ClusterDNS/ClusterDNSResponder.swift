@@ -270,7 +270,7 @@ extension ClusterDNSResponder {
     func answer(name: DNSName, type: DNSType, depth: Int) -> Outcome {
         let index = self.index
         let wire = name.wire
-        if depth == 0, PrecomputedKey.covers(type), !index.precomputed.isEmpty, let outcome = index.precomputed[PrecomputedKey(WireKey(wire[...]), type)] {
+        if depth == 0, PrecomputedAnswers.covers(type), let outcome = index.precomputed.outcome(wire, type) {
             return outcome
         }
         for zone in index.zones where zone.lowerWire.count <= wire.count {
