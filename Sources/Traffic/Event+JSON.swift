@@ -18,9 +18,14 @@ extension Event {
         }
         w.int(frame)
         w.raw(",\"frames\":[")
-        for (i, f) in frames.enumerated() {
-            if i > 0 { w.raw(",") }
+        switch frameList {
+        case .one(let f):
             w.int(f)
+        case .many(let list):
+            for (i, f) in list.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.int(f)
+            }
         }
         w.raw("],\"time\":")
         w.time(timeNanoseconds)

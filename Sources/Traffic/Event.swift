@@ -20,7 +20,17 @@ public struct Event: Sendable {
     /// The 1-based frame that completed the event.
     public var frame: Int
     /// Every frame that carried octets of the event, in capture order (at least ``frame``).
-    public var frames: [Int]
+    public var frames: [Int] {
+        get {
+            switch frameList {
+            case .one(let f): return [f]
+            case .many(let list): return list
+            }
+        }
+        set { frameList = FrameList(newValue) }
+    }
+    /// ``frames`` as stored: most events have one frame, which then costs no array.
+    var frameList: FrameList
     /// Sender (DNS) or client (HTTP).
     public var source: Endpoint
     /// Receiver (DNS) or server (HTTP).
@@ -36,7 +46,21 @@ public struct Event: Sendable {
     ) {
         self.timeNanoseconds = timeNanoseconds
         self.frame = frame
-        self.frames = frames
+        self.frameList = FrameList(frames)
+        self.source = source
+        self.destination = destination
+        self.transport = transport
+        self.vantage = vantage
+        self.kind = kind
+    }
+
+    /// An event of one frame, without an array for the frame list.
+    init(
+        timeNanoseconds: Int64, frame: Int, onlyFrame: Int, source: Endpoint, destination: Endpoint, transport: TransportProtocol, vantage: Int, kind: Kind
+    ) {
+        self.timeNanoseconds = timeNanoseconds
+        self.frame = frame
+        self.frameList = .one(onlyFrame)
         self.source = source
         self.destination = destination
         self.transport = transport
@@ -54,6 +78,16 @@ public struct Event: Sendable {
     public var http: HTTPExchange? {
         if case .http(let h) = kind { return h }
         return nil
+    }
+}
+
+/// The frames of an event: one inline, or a list.
+enum FrameList: Sendable {
+    case one(Int)
+    case many([Int])
+
+    init(_ frames: [Int]) {
+        if frames.count == 1, let only = frames.first { self = .one(only) } else { self = .many(frames) }
     }
 }
 

@@ -251,13 +251,14 @@ public final class TrafficDecoder {
             return
         }
         dns(
-            bytes: p[(s + 8)..<(s + length)], buffer: nil, source: source, destination: destination, transport: .udp, frame: frame, frames: frames ?? [frame],
+            bytes: p[(s + 8)..<(s + length)], buffer: nil, source: source, destination: destination, transport: .udp, frame: frame, frames: frames,
             time: time,
             vantage: vantage, emit)
     }
 
+    /// One DNS message; `frames` nil when it came in `frame` alone.
     private func dns(
-        bytes: ArraySlice<UInt8>?, buffer: ByteBuffer?, source: Endpoint, destination: Endpoint, transport: TransportProtocol, frame: Int, frames: [Int],
+        bytes: ArraySlice<UInt8>?, buffer: ByteBuffer?, source: Endpoint, destination: Endpoint, transport: TransportProtocol, frame: Int, frames: [Int]?,
         time: Int64, vantage: Int, _ emit: (Output) -> Void
     ) {
         let message: DNSMessage
@@ -307,11 +308,19 @@ public final class TrafficDecoder {
             }
         }
         statistics.dnsMessages += 1
-        emit(
-            .event(
-                Event(
-                    timeNanoseconds: time, frame: frame, frames: frames, source: source, destination: destination, transport: transport, vantage: vantage,
-                    kind: .dns(event))))
+        if let frames {
+            emit(
+                .event(
+                    Event(
+                        timeNanoseconds: time, frame: frame, frames: frames, source: source, destination: destination, transport: transport, vantage: vantage,
+                        kind: .dns(event))))
+        } else {
+            emit(
+                .event(
+                    Event(
+                        timeNanoseconds: time, frame: frame, onlyFrame: frame, source: source, destination: destination, transport: transport,
+                        vantage: vantage, kind: .dns(event))))
+        }
     }
 
     private func isDuplicate(_ fingerprint: Int, time: Int64) -> Bool {
