@@ -376,12 +376,7 @@ struct JSONWriter {
 
     /// `value` (10 or more) in decimal, two digits at a time from the back.
     private mutating func appendDecimalDigits(_ value: UInt64) {
-        var digits = 2
-        var limit: UInt64 = 100
-        while digits < 20 && value >= limit {
-            digits += 1
-            limit = limit &* 10
-        }
+        let digits = Self.decimalDigits(value)
         reserve(digits)
         let pairs = Self.digitPairs.utf8Start
         var v = value
@@ -402,6 +397,28 @@ struct JSONWriter {
             position[i] = UInt8(truncatingIfNeeded: v) + 48
         }
         position += digits
+    }
+
+    /// The number of decimal digits of `value` (10 or more): a few comparisons for the sizes
+    /// events carry (ports, IDs, frame numbers, seconds since the epoch).
+    @inline(__always)
+    static func decimalDigits(_ value: UInt64) -> Int {
+        if value < 100_000 {
+            if value < 1000 { return value < 100 ? 2 : 3 }
+            return value < 10_000 ? 4 : 5
+        }
+        if value < 10_000_000_000 {
+            if value < 10_000_000 { return value < 1_000_000 ? 6 : 7 }
+            if value < 100_000_000 { return 8 }
+            return value < 1_000_000_000 ? 9 : 10
+        }
+        var digits = 11
+        var limit: UInt64 = 100_000_000_000
+        while digits < 20 && value >= limit {
+            digits += 1
+            limit = limit &* 10
+        }
+        return digits
     }
 
     /// Appends one IPv4 octet in decimal.

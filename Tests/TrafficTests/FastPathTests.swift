@@ -36,6 +36,17 @@ import Traffic
         #expect(mismatches.isEmpty, "\(mismatches)")
     }
 
+    /// A one-frame event keeps its frame inline; the list reads back as set, and JSON says the same.
+    @Test func framesReadBackAsSet() {
+        var event = Self.event(Self.query(), frame: 4)
+        #expect(event.frames == [4])
+        for frames in [[], [7], [1, 2, 3], [4]] as [[Int]] {
+            event.frames = frames
+            #expect(event.frames == frames)
+            #expect(event.jsonLine.contains(#""frames":[\#(frames.map(String.init).joined(separator: ","))],"#), "\(event.jsonLine)")
+        }
+    }
+
     /// All 64 combinations of the six header flags.
     @Test func everyFlagCombinationIsWrittenAsItIs() throws {
         for bits in 0..<64 {
