@@ -58,7 +58,10 @@ import Testing
     }
 
     /// Zero, negative, more than a day and text that is no duration, at the value's position.
-    @Test(arguments: ["0", "0s", "0ms", "-5s", "-1", "25h", "86400001ms", "1441m", "abc", "30x", "s", "1h30m", "nan", "inf", "0.4ms"])
+    @Test(arguments: [
+        "0", "0s", "0ms", "-5s", "-1", "25h", "86400001ms", "1441m", "abc", "30x", "s", "1h30m", "nan", "inf", "0.4ms", "1e3", "0x10", "+5", "3 s", "1.", ".5s",
+        "1.5.2s", "5S",
+    ])
     func waitRejectsABadDuration(text: String) {
         expectError(
             Self.head + "  - lookup: quote\n  - wait: \(text)\n", 5, 11,
