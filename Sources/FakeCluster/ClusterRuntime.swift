@@ -253,7 +253,15 @@ public final class ClusterRuntime: Sendable {
                 guard let target = plan.loopback(for: address) else {
                     return eventLoop.makeFailedFuture(NetnsError("no loopback address for \(address)"))
                 }
-                return ClientBootstrap(group: eventLoop).connect(host: target.description, port: Int(plan.loopbackPort(for: port)))
+                // a socket address, not a host name: connect(host:) would resolve the literal on
+                // the resolver's thread pool before every connection
+                let address: SocketAddress
+                do {
+                    address = try SocketAddress(ipAddress: target.description, port: Int(plan.loopbackPort(for: port)))
+                } catch {
+                    return eventLoop.makeFailedFuture(error)
+                }
+                return ClientBootstrap(group: eventLoop).connect(to: address)
             }
         case .netns(let topology):
             return { eventLoop, address, port in

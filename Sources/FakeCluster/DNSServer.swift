@@ -74,7 +74,9 @@ public final class DNSServer: Sendable {
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharing ? 1 : 0)
                 // read up to 32 datagrams per system call and answer them in one flush (sendmmsg)
+                // before reading more, so that no reply waits for more than one batch
                 .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.maxMessagesPerRead, value: 1)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
