@@ -70,6 +70,21 @@ struct PrecomputedAnswerTests {
                         addressType: v6 ? .ipv6 : .ipv4, endpoints: endpoints, ports: slicePorts, origin: .manifest))
             }
         }
+        // names longer than the 64 octets the table compares in place: one service name in two
+        // namespaces, so that the names differ only after those 64 octets
+        let long = "long-" + String(repeating: "x", count: 57)
+        for (k, namespace) in ["ns-a", "ns-b"].enumerated() {
+            services.append(
+                Service(
+                    meta: ObjectMeta(name: long, namespace: namespace), clusterIPs: k == 0 ? [] : [IPAddress("10.96.9.9")!], isHeadless: k == 0,
+                    selector: ["app": long], ports: [ServicePort(name: "http", port: 80)]))
+            slices.append(
+                EndpointSlice(
+                    meta: ObjectMeta(name: "\(long)-\(k)", namespace: namespace, labels: ["kubernetes.io/service-name": long]), serviceName: long,
+                    addressType: .ipv4, endpoints: [Endpoint(addresses: [podIP()]), Endpoint(addresses: [podIP()])],
+                    ports: [EndpointPort(name: "http", port: 80)],
+                    origin: .manifest))
+        }
         services.append(
             Service(
                 meta: ObjectMeta(name: "kube-dns", namespace: "kube-system"), clusterIPs: [IPAddress("10.96.0.10")!], selector: ["k8s-app": "kube-dns"],
@@ -182,5 +197,38 @@ struct PrecomputedAnswerTests {
                 #expect(compared > 1_000 && hits > 50, "\(options.zones): \(compared) compared, \(hits) precomputed")
             }
         }
+    }
+}
+
+@Suite("Precomputed answer table")
+struct PrecomputedAnswerTableTests {
+    /// Names that share their first 64 octets and their length must still find their own entry,
+    /// and a name not in the table none, whatever the case of its letters.
+    @Test("names equal in their first 64 octets are told apart; other spellings are not found")
+    func longNames() throws {
+        let long = String(repeating: "x", count: 62)
+        var entries: [PrecomputedAnswers.Entry] = []
+        var names: [DNSName] = []
+        for (k, namespace) in ["ns-a", "ns-b", "ns-c", "short"].enumerated() {
+            let name = try DNSName("\(long).\(namespace).svc.cluster.local.")
+            names.append(name)
+            var outcome = Outcome()
+            outcome.rcode = DNSRCode(UInt16(k))
+            entries.append(PrecomputedAnswers.Entry(wire: name.wire, a: outcome, aaaa: nil, srv: outcome))
+        }
+        let table = PrecomputedAnswers(entries)
+        #expect(table.count == 4)
+        for (k, name) in names.enumerated() {
+            #expect(table.outcome(name.wire, .a)?.rcode == DNSRCode(UInt16(k)), "\(name)")
+            #expect(table.outcome(name.wire, .srv)?.rcode == DNSRCode(UInt16(k)), "\(name)")
+            #expect(table.outcome(name.wire, .aaaa) == nil)
+            #expect(table.outcome(name.wire, .ptr) == nil)
+        }
+        for other in [
+            "\(long).ns-d.svc.cluster.local.", "\(long).NS-A.svc.cluster.local.", "\(long).ns-a.svc.cluster.loca.", "x.\(long).ns-a.svc.cluster.local.",
+        ] {
+            #expect(table.outcome(try DNSName(other).wire, .a) == nil, "\(other)")
+        }
+        #expect(PrecomputedAnswers.none.outcome(names[0].wire, .a) == nil)
     }
 }
