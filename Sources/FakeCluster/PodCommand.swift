@@ -1,3 +1,4 @@
+import CNetNamespace
 import Foundation
 
 /// An unmodified program run inside a client pod's network namespace, with the pod's hostname in
@@ -41,57 +42,82 @@ public final class PodCommand: @unchecked Sendable {
     /// Runs to completion. With `capturing`, standard input is /dev/null and the output is
     /// returned; otherwise the program shares kubetape's standard streams. After `timeout` the
     /// program and everything else left in the namespace get SIGKILL.
+    ///
+    /// Spawned with posix_spawn and reaped with waitpid on a thread of its own: the step ends when
+    /// the program exits, even if a background process it started still holds its output (which
+    /// Foundation's Process would wait for); what is left in the namespace then gets SIGKILL.
     public func run(capturing: Bool, timeout: Duration? = nil) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: IPCommand.path)
-        process.arguments = launchArguments
-        let outputPipe = Pipe()
-        let errorPipe = Pipe()
+        var outputFDs: [Int32] = [-1, -1]
+        var errorFDs: [Int32] = [-1, -1]
         if capturing {
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = outputPipe
-            process.standardError = errorPipe
-        } else {
-            process.standardInput = FileHandle.standardInput
-            process.standardOutput = FileHandle.standardOutput
-            process.standardError = FileHandle.standardError
+            guard pipe(&outputFDs) == 0, pipe(&errorFDs) == 0 else { throw NetnsError("pipe(): \(String(cString: strerror(errno)))") }
         }
-        var drains: [PipeDrain] = []
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in
-                self.lock.lock()
-                self.exited = true
-                self.lock.unlock()
-                let code = finished.terminationReason == .uncaughtSignal ? 128 + finished.terminationStatus : finished.terminationStatus
-                continuation.resume(returning: code)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if capturing {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, outputFDs[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, errorFDs[1], 2)
+            for fd in outputFDs + errorFDs { posix_spawn_file_actions_addclose(&actions, fd) }
+        }
+        // nothing else of kubetape's (listening sockets, event loop descriptors) reaches the program
+        kubetape_spawn_close_from(&actions, 3)
+        // the program gets the default signal dispositions and an empty mask, whatever kubetape set
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for number in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaults, number) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = [IPCommand.path] + launchArguments
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, IPCommand.path, &actions, &attributes, &cArguments, environ)
+        if capturing {
+            close(outputFDs[1])
+            close(errorFDs[1])
+        }
+        guard spawned == 0 else {
+            if capturing {
+                close(outputFDs[0])
+                close(errorFDs[0])
             }
-            do {
-                try process.run()
-                lock.lock()
-                pid = process.processIdentifier
-                lock.unlock()
-            } catch {
-                continuation.resume(throwing: error)
-                return
+            throw NetnsError("cannot run \(IPCommand.path): \(String(cString: strerror(spawned)))")
+        }
+        let spawnedPID = child
+        lock.withLock { pid = spawnedPID }
+        // read while it runs: a program that fills a pipe's buffer would otherwise block forever
+        let drains = capturing ? [PipeDrain(fd: outputFDs[0]), PipeDrain(fd: errorFDs[0])] : []
+        if let timeout {
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                guard isRunning else { return }
+                lock.withLock { timedOut = true }
+                killEverything()
             }
-            // read while it runs: a program that fills a pipe's buffer would otherwise block forever
-            if capturing { drains = [PipeDrain(outputPipe.fileHandleForReading), PipeDrain(errorPipe.fileHandleForReading)] }
-            if let timeout {
-                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
-                    guard isRunning else { return }
-                    lock.lock()
-                    timedOut = true
-                    lock.unlock()
-                    killEverything()
-                }
+        }
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { [self] in
+                var raw: Int32 = 0
+                while waitpid(spawnedPID, &raw, 0) < 0 && errno == EINTR {}
+                lock.withLock { exited = true }
+                // WIFSIGNALED / WTERMSIG / WEXITSTATUS
+                let signal = raw & 0x7f
+                continuation.resume(returning: signal != 0 ? 128 + signal : (raw >> 8) & 0xff)
             }
         }
         var texts = ["", ""]
         for (index, drain) in drains.enumerated() {
             // a background process the program left behind may hold the pipe open: end it
             if !drain.finish(within: .seconds(2)) {
-                killEverything()
+                namespace.killProcesses()
                 _ = drain.finish(within: .seconds(2))
             }
             texts[index] = drain.text
@@ -129,8 +155,8 @@ final class PipeDrain: @unchecked Sendable {
     private let lock = NSLock()
     private var bytes: [UInt8] = []
 
-    init(_ handle: FileHandle) {
-        let fd = handle.fileDescriptor
+    /// Takes over `fd` (closed at the end of the stream).
+    init(fd: Int32) {
         Thread.detachNewThread { [self] in
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -141,7 +167,7 @@ final class PipeDrain: @unchecked Sendable {
                 if bytes.count < PodCommand.outputLimit { bytes += buffer[0..<min(n, PodCommand.outputLimit - bytes.count)] }
                 lock.unlock()
             }
-            withExtendedLifetime(handle) {}
+            close(fd)
             done.signal()
         }
     }

@@ -147,6 +147,9 @@ struct ReplaySession {
         e.srv = e.srv?.map(x)
         e.queries = e.queries?.map(x)
         if case .text(let text) = e.output { e.output = .text(x(text)) }
+        if case .regex(let pattern) = e.output { e.output = .regex(Step.expandRegex(pattern, variables)) }
+        if case .regex(let pattern) = e.body { e.body = .regex(Step.expandRegex(pattern, variables)) }
+        e.distribution = e.distribution?.map { Expectations.PodBounds(pod: x($0.pod), min: $0.min, max: $0.max) }
         if case .addresses(let list) = e.connectsTo { e.connectsTo = .addresses(list.map(x)) }
         if case .exactly(let list) = e.servedBy { e.servedBy = .exactly(list.map(x)) }
         if case .text(let text) = e.body { e.body = .text(x(text)) }

@@ -143,6 +143,18 @@ public struct Step: Hashable, Sendable {
         return out
     }
 
+    /// A regular expression with every `${NAME}` replaced by its value matched literally (the
+    /// value's metacharacters escaped: a captured `10.244.2.9` matches only itself).
+    public static func expandRegex(_ pattern: String, _ variables: [String: String]) -> String {
+        guard pattern.contains("${") else { return pattern }
+        var out = pattern
+        for (name, value) in variables {
+            let literal = value.map { character in "\\^$.|?*+()[]{}/".contains(character) ? "\\\(character)" : String(character) }.joined()
+            out = out.replacing("${\(name)}", with: literal)
+        }
+        return out
+    }
+
     /// What the step does.
     public enum Action: Hashable, Sendable {
         case lookup(Lookup)

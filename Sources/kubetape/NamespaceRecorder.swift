@@ -11,6 +11,9 @@ final class NamespaceRecorder: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var failure: Error?
     private(set) var statistics: LiveCaptureStatistics?
+    /// Packets written so far, counted under `lock` (read while the capture thread writes).
+    private let lock = NSLock()
+    private var written = 0
 
     /// Opens the capture inside `namespace` (the socket stays there) and starts writing `path`.
     init(namespace: NetworkNamespace, path: String) throws {
@@ -28,7 +31,10 @@ final class NamespaceRecorder: @unchecked Sendable {
         }
         let thread = Thread { [self] in
             do {
-                statistics = try capture.run { packet in try writer.write(packet) }
+                statistics = try capture.run { packet in
+                    try writer.write(packet)
+                    lock.withLock { written += 1 }
+                }
                 try writer.flush()
             } catch {
                 failure = error
@@ -40,8 +46,16 @@ final class NamespaceRecorder: @unchecked Sendable {
 
     /// Stops after the packets already queued, flushes and closes the file; returns the figures.
     func stop() throws -> (written: Int, statistics: LiveCaptureStatistics?) {
-        // let the last replies (FIN/ACKs) reach the capture buffer first
-        usleep(100_000)
+        // let the last replies (FIN/ACKs) reach the file first: wait until nothing new has been
+        // written for 150 ms (at most 2 s), which holds on a busy machine where a fixed pause did not
+        var last = lock.withLock { written }
+        var quiet = 0
+        for _ in 0..<200 where quiet < 15 {
+            usleep(10_000)
+            let now = lock.withLock { written }
+            quiet = now == last ? quiet + 1 : 0
+            last = now
+        }
         capture.requestStop()
         finished.wait()
         capture.close()

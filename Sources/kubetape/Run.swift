@@ -72,8 +72,11 @@ struct Run: AsyncParsableCommand {
         do {
             report = try await ScenarioRunner(options: options).run(scenarios)
         } catch let error as ReplayError {
+            Run.exitIfSignalled(cleanup)
             throw BadInput(error.description)
         }
+        // a SIGINT/SIGTERM that ended a step's program ends the run: no report, 128 + signal
+        Run.exitIfSignalled(cleanup)
         let text = format.render(report)
         if let out {
             guard Run.write(text, to: out) else { throw BadInput("\(out): cannot write the report") }
@@ -81,6 +84,14 @@ struct Run: AsyncParsableCommand {
             print(text, terminator: "")
         }
         if !report.passed { throw ExitCode(1) }
+    }
+
+    /// After SIGINT/SIGTERM: removes the namespaces and exits with 128 + signal, as the signal
+    /// handler does, whichever of the two gets there first.
+    static func exitIfSignalled(_ cleanup: SignalCleanup?) {
+        guard let cleanup, let signal = TerminationSignals.receivedSignal else { return }
+        cleanup.run()
+        Glibc.exit(128 + signal)
     }
 
     static func write(_ text: String, to path: String) -> Bool {

@@ -429,4 +429,55 @@ import Testing
         #expect(run.stdout.isEmpty)
         #expect(try Self.namespaces(of: run.pid).isEmpty)
     }
+
+    // MARK: regressions
+
+    /// A program that leaves a background child behind ends its step when it exits (the child,
+    /// still holding the output pipe, is killed after a grace period), not at the timeout.
+    @Test func aBackgroundChildDoesNotHoldTheStep() throws {
+        try Self.requirePrivilegesAndTools()
+        _ = try Self.write(
+            "background",
+            """
+            cluster:
+              manifests: \(Self.manifests)
+            steps:
+              - exec: {command: "sleep 20 & echo started", timeout: 8s}
+                expect: {output: started}
+
+            """)
+        let run = try Self.kubetape(["background.yaml"])
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.seconds < 5, "took \(run.seconds) s")
+    }
+
+    /// `${NAME}` in an output regex is the captured value, matched literally.
+    @Test func referenceInAnOutputRegex() throws {
+        try Self.requirePrivilegesAndTools()
+        _ = try Self.write(
+            "regex-reference",
+            """
+            cluster:
+              manifests: \(Self.manifests)
+            steps:
+              - exec: hostname
+                capture: host
+              - exec: hostname
+                expect:
+                  output: {regex: "${host}"}
+
+            """)
+        let run = try Self.kubetape(["regex-reference.yaml"])
+        #expect(run.status == 0, "\(run.stdout)")
+    }
+
+    /// SIGINT during an exec step ends the run with 130 and no report, every time.
+    @Test(arguments: 1...5)
+    func sigintDuringAnExecStepExits130(attempt: Int) throws {
+        try Self.requirePrivilegesAndTools()
+        let process = try Self.runSleeping(41)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "attempt \(attempt)")
+    }
 }

@@ -782,4 +782,22 @@ import Testing
         #expect(!junit.contains(" time=\""))
         #expect(!ReportFormat.text.render(first).contains(" ms)"))
     }
+
+    /// `${NAME}` in a distribution key is the captured pod.
+    @Test func capturedPodInDistribution() async throws {
+        let report = try await Self.run(
+            "capture-distribution",
+            """
+            cluster:
+              manifests: \(Self.kiada)
+            steps:
+              - http: http://quote
+                capture: first
+              - http: {url: http://quote, repeat: 20}
+                expect:
+                  distribution: {"${first}": {min: 1}}
+
+            """)
+        #expect(report.passed, "\(Self.text(report))")
+    }
 }

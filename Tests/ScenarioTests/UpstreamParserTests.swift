@@ -43,3 +43,15 @@ import Testing
         }
     }
 }
+
+/// `${NAME}` substitution into regular expressions.
+@Suite struct RegexExpansionTests {
+    @Test func valuesAreMatchedLiterally() throws {
+        let pattern = Step.expandRegex("served by ${pod} at ${ip}", ["pod": "kiada/quote-001", "ip": "10.244.2.9"])
+        #expect(pattern == "served by kiada\\/quote-001 at 10\\.244\\.2\\.9")
+        let regex = try Regex(pattern)
+        #expect("served by kiada/quote-001 at 10.244.2.9".wholeMatch(of: regex) != nil)
+        #expect("served by kiada/quote-001 at 10x244.2.9".wholeMatch(of: regex) == nil)
+        #expect(Step.expandRegex("plain (no references)", ["a": "b"]) == "plain (no references)")
+    }
+}
