@@ -22,6 +22,9 @@ public struct ClusterRuntimeConfiguration: Sendable {
     public var plan: Plan = .loopback
     /// Loopback plan: pods in 127.<block>.0.0/16, services in 127.<block+1>.0.0/16.
     public var loopbackBlock: UInt8 = 1
+    /// Requests and connections the log keeps at least (see ``ServedRequestLog/limit``); reports
+    /// need them all, a long-running `serve` only the latest.
+    public var logLimit = Int.max / 2
 
     /// The address plans.
     public enum Plan: Sendable {
@@ -42,7 +45,7 @@ public final class ClusterRuntime: Sendable {
     public let addressPlan: LoopbackAddressPlan
     public let forwarding: ForwardingTable
     /// Every accepted connection and served request.
-    public let log = ServedRequestLog()
+    public let log: ServedRequestLog
     let dnsServer: DNSServer?
     let group: any EventLoopGroup
     let logger: Logger
@@ -60,6 +63,7 @@ public final class ClusterRuntime: Sendable {
     ) {
         self.cluster = cluster
         self.configuration = configuration
+        self.log = ServedRequestLog(limit: configuration.logLimit)
         let offset = configuration.privilegedPortOffset ?? (ClusterRuntime.isRoot ? 0 : 10000)
         self.addressPlan = LoopbackAddressPlan(cluster: cluster, privilegedPortOffset: offset, block: configuration.loopbackBlock)
         self.forwarding = ForwardingTable(cluster: cluster)

@@ -46,7 +46,14 @@ public struct AcceptedConnection: Hashable, Sendable {
 public final class ServedRequestLog: Sendable {
     private let state = NIOLockedValueBox<(requests: [ServedRequest], connections: [AcceptedConnection], nextConnection: Int)>(([], [], 1))
 
-    public init() {}
+    /// Requests and connections kept (each): at least the latest `limit`; when twice as many
+    /// have piled up the older half is dropped at once, so a long `serve` under load stays flat.
+    /// Indices into the arrays stay valid only while fewer than `2 * limit` were recorded.
+    public let limit: Int
+
+    public init(limit: Int = Int.max / 2) {
+        self.limit = min(max(limit, 1), Int.max / 2)
+    }
 
     func nextConnectionNumber() -> Int {
         state.withLockedValue { value in
@@ -56,11 +63,19 @@ public final class ServedRequestLog: Sendable {
     }
 
     func record(_ request: ServedRequest) {
-        state.withLockedValue { $0.requests.append(request) }
+        let limit = self.limit
+        state.withLockedValue { value in
+            value.requests.append(request)
+            if value.requests.count >= 2 * limit { value.requests.removeFirst(value.requests.count - limit) }
+        }
     }
 
     func record(_ connection: AcceptedConnection) {
-        state.withLockedValue { $0.connections.append(connection) }
+        let limit = self.limit
+        state.withLockedValue { value in
+            value.connections.append(connection)
+            if value.connections.count >= 2 * limit { value.connections.removeFirst(value.connections.count - limit) }
+        }
     }
 
     /// Every request served so far, in the order they were answered.

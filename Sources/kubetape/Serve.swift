@@ -67,6 +67,8 @@ struct Serve: AsyncParsableCommand {
         var configuration = ClusterRuntimeConfiguration()
         configuration.seed = cluster.seed
         configuration.dnsOnly = dnsOnly
+        // serve reports nothing from the log: keep it flat under load
+        configuration.logLimit = 10_000
         configuration.loopbackBlock = loopbackBlock ?? 1
         configuration.dns.udpSockets = udpSockets
         let (host, port) = Serve.parseListen(listen ?? "127.0.0.1:10053") ?? ("127.0.0.1", 10053)
