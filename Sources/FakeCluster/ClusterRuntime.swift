@@ -117,6 +117,7 @@ public final class ClusterRuntime: Sendable {
         do {
             try await dnsServer?.start()
             guard !configuration.dnsOnly else { return }
+            var endpoints: [BackendKey: FakePodEndpoint] = [:]
             for pod in cluster.pods where pod.phase == .running && !pod.hostNetwork {
                 for ip in pod.ips {
                     guard let listen = listenAddress(for: ip) else { continue }
@@ -125,16 +126,18 @@ public final class ClusterRuntime: Sendable {
                         let endpoint = FakePodEndpoint(
                             podName: "\(pod.meta.namespace)/\(pod.meta.name)", podAddress: ip, port: port, body: body(for: pod), log: log, clock: clock)
                         try await bindPod(endpoint, on: listen)
+                        endpoints[BackendKey(address: ip, port: port)] = endpoint
                     }
                 }
             }
+            let served = endpoints
             for frontend in forwarding.backends.keys.sorted() {
                 // the cluster DNS service address belongs to kubetape's own DNS server
                 if dnsServer != nil && frontend.address == cluster.network.dnsServiceIP { continue }
                 // with no ready endpoint nothing listens, so clients get "connection refused"
                 // exactly as kube-proxy's REJECT rule gives them
                 guard let listen = listenAddress(for: frontend.address), forwarding.backends[frontend]?.isEmpty == false else { continue }
-                try await bindForwarder(frontend, on: listen)
+                try await bindForwarder(frontend, on: listen, endpoints: served)
             }
         } catch {
             await shutdown()
@@ -204,7 +207,16 @@ public final class ClusterRuntime: Sendable {
         listeners.withLockedValue { $0.append(channel) }
     }
 
-    private func bindForwarder(_ frontend: ForwardingTable.Frontend, on loopback: IPAddress) async throws {
+    /// A pod's address and port, to find its in-process endpoint.
+    struct BackendKey: Hashable {
+        var address: IPAddress
+        var port: UInt16
+    }
+
+    /// The cluster-IP forwarder. A connection forwarded to a pod that this runtime serves is
+    /// served on the client's own connection, as after kube-proxy's DNAT: one connection, and the
+    /// pod sees the client's address. Any other backend is dialled and spliced (a second leg).
+    private func bindForwarder(_ frontend: ForwardingTable.Frontend, on loopback: IPAddress, endpoints: [BackendKey: FakePodEndpoint]) async throws {
         let log = self.log
         let clock = self.clock
         let table = forwarding
@@ -231,6 +243,13 @@ public final class ClusterRuntime: Sendable {
                     AcceptedConnection(
                         time: clock(), kind: .forwarded, client: clientText, destination: frontend.address, port: frontend.port, backend: backend.pod,
                         connection: connection))
+                if let endpoint = endpoints[BackendKey(address: backend.address, port: backend.port)] {
+                    return inbound.eventLoop.makeCompletedFuture {
+                        try inbound.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try inbound.pipeline.syncOperations.addHandler(FakePodHTTPHandler(endpoint: endpoint, connection: connection))
+                        _ = inbound.setOption(.autoRead, value: true)
+                    }
+                }
                 return dial(inbound.eventLoop, backend.address, backend.port)
                     .flatMapThrowing { outbound in
                         let (a, b) = GlueHandler.matchedPair()

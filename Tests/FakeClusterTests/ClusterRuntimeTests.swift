@@ -81,6 +81,28 @@ enum Kiada {
         }
     }
 
+    /// As after kube-proxy's DNAT: one connection per request, and the pod sees the client's own
+    /// address (no second leg from the forwarder).
+    @Test func forwardedConnectionsAreServedOnTheClientsConnection() async throws {
+        let cluster = try Kiada.cluster()
+        try await withRuntime(cluster) { runtime in
+            let vip = try #require(runtime.addressPlan.loopback(for: IPAddress("10.96.161.97")!))
+            for _ in 0..<5 {
+                let (status, _) = try curl("http://\(vip):\(runtime.addressPlan.loopbackPort(for: 80))/")
+                #expect(status == 0)
+            }
+            let connections = runtime.log.connections
+            #expect(connections.count == 5 && connections.allSatisfy { $0.kind == .forwarded }, "\(connections)")
+            let requests = runtime.log.requests
+            #expect(requests.count == 5)
+            for (request, connection) in zip(requests, connections) {
+                #expect(request.client == connection.client, "the pod saw \(request.client), the client was \(connection.client)")
+                #expect(request.pod == connection.backend)
+                #expect(request.connection == connection.connection)
+            }
+        }
+    }
+
     @Test func sameSeedSameChoices() async throws {
         var table = ForwardingTable(cluster: try Kiada.cluster())
         let frontend = ForwardingTable.Frontend(address: IPAddress("10.96.161.97")!, port: 80)
