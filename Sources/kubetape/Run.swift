@@ -15,7 +15,9 @@ struct Run: AsyncParsableCommand {
         discussion: """
             PATH is a scenario file or a directory (its *.yaml files, not its subdirectories, so \
             scenarios/clusters/ is not read as scenarios). Each scenario runs in a fresh fake \
-            cluster in the loopback plan; the same scenarios and seed give byte-identical reports. \
+            cluster in the loopback plan, or in the netns plan (root: network namespaces \
+            kubetape-<pid>-*, removed at exit and on SIGINT/SIGTERM) when it has exec: steps or \
+            cluster.plan: netns; the same scenarios and seed give byte-identical reports. \
             Exits 0 when every expectation holds, 1 when any fails, 2 for invalid input. \
             See docs/scenario-format.md and docs/report-format.md.
             """
