@@ -71,6 +71,28 @@ public struct ClusterDNSResponder: Sendable {
             header.authoritative = outcome.authoritative
             header.recursionAvailable = outcome.recursionAvailable
             header.truncated = outcome.truncated
+            if outcome.rcode == .noError && options.answerOrder == .shuffle && question.type != .axfr && question.type != .ixfr
+                && (outcome.compactAnswers != nil || outcome.compactAdditional != nil)
+            {
+                // a precomputed outcome with address sections kept as octets: their shuffled
+                // copies are built from those, in the order `order` would shuffle the sections
+                header.rcodeLow = 0
+                let answers: [ResourceRecord]
+                if let compact = outcome.compactAnswers {
+                    answers = compact.shuffled(&generator)
+                } else {
+                    answers = roundRobin(outcome.answers, outcome.answerShape, ClusterDNSResponder.shuffle)
+                }
+                let authority = roundRobin(outcome.authority, outcome.authorityShape, ClusterDNSResponder.shuffle)
+                let additional: [ResourceRecord]
+                if let compact = outcome.compactAdditional {
+                    additional = compact.shuffled(&generator)
+                } else {
+                    additional = roundRobin(outcome.additional, outcome.additionalShape, ClusterDNSResponder.shuffle)
+                }
+                return finish(
+                    DNSMessage(header: header, questions: query.questions, answers: answers, authority: authority, additional: additional), queryEDNS)
+            }
             if outcome.rcode.rawValue < 16 {
                 // what the rcode setter does while the reply has no OPT record
                 header.rcodeLow = UInt8(outcome.rcode.rawValue)
@@ -87,14 +109,19 @@ public struct ClusterDNSResponder: Sendable {
                 order(&reply, question: question, shapes: (outcome.answerShape, outcome.authorityShape, outcome.additionalShape))
             }
         }
-        if let edns = queryEDNS {
-            // request.SizeAndDo: reuse the client's OPT, version 0, flags other than DO's byte cleared
-            var echoed = EDNS(
-                udpPayloadSize: edns.udpPayloadSize, extendedRCode: reply.edns?.extendedRCode ?? 0, version: 0, dnssecOK: edns.dnssecOK,
-                otherFlags: edns.otherFlags & 0x7f00)
-            echoed.options = edns.options.filter { ClusterDNSResponder.echoedOptions.contains($0.code) }
-            reply.edns = echoed
-        }
+        return finish(reply, queryEDNS)
+    }
+
+    /// The reply with the client's OPT record echoed, if it sent one.
+    func finish(_ reply: DNSMessage, _ queryEDNS: EDNS?) -> DNSMessage {
+        guard let edns = queryEDNS else { return reply }
+        var reply = reply
+        // request.SizeAndDo: reuse the client's OPT, version 0, flags other than DO's byte cleared
+        var echoed = EDNS(
+            udpPayloadSize: edns.udpPayloadSize, extendedRCode: reply.edns?.extendedRCode ?? 0, version: 0, dnssecOK: edns.dnssecOK,
+            otherFlags: edns.otherFlags & 0x7f00)
+        echoed.options = edns.options.filter { ClusterDNSResponder.echoedOptions.contains($0.code) }
+        reply.edns = echoed
         return reply
     }
 
@@ -180,28 +207,68 @@ public struct ClusterDNSResponder: Sendable {
     /// `roundRobinShuffle` with 16-bit draws: swap with probability 1/2 for two records, else a
     /// Fisher–Yates style pass with `j + id % (n - j)`.
     static func shuffle(_ records: inout [ResourceRecord], _ generator: inout SeededGenerator) {
-        let l = records.count
-        switch l {
-        case 0, 1:
-            return
-        case 2:
-            if generator.nextID() % 2 == 0 { records.swapAt(0, 1) }
-        default:
-            // the swaps are done on indices (records are large values), then the records are
-            // copied once into a new array in that order
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: l) { order in
-                for j in 0..<l { order.initializeElement(at: j, to: j) }
+        guard records.count > 1 else { return }
+        // the swaps are done on indices (records are large values), then the records are copied
+        // once into a new array in that order
+        let original = records
+        records = original.withUnsafeBufferPointer { source in
+            shuffled(count: source.count, &generator) { source[$0] }
+        }
+    }
+
+    /// `count` (at least 2) records in `roundRobinShuffle`'s order, `record(k)` giving the k-th
+    /// of the original order: for two, a swap with probability 1/2; else for each j a swap with
+    /// `j + id % (n - j)`.
+    @inline(__always) static func shuffled(count l: Int, _ generator: inout SeededGenerator, _ record: (Int) -> ResourceRecord) -> [ResourceRecord] {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: l) { order in
+            for j in 0..<l { order.initializeElement(at: j, to: j) }
+            if l == 2 {
+                if generator.nextID() % 2 == 0 { order.swapAt(0, 1) }
+            } else {
                 for j in 0..<l {
                     let p = j + Int(generator.nextID()) % (l - j)
                     if j != p { order.swapAt(j, p) }
                 }
-                var out: [ResourceRecord] = []
-                out.reserveCapacity(l)
-                records.withUnsafeBufferPointer { source in
-                    for j in 0..<l { out.append(source[order[j]]) }
-                }
-                records = out
             }
+            var out: [ResourceRecord] = []
+            out.reserveCapacity(l)
+            for j in 0..<l { out.append(record(order[j])) }
+            return out
+        }
+    }
+}
+
+/// An address section of a precomputed outcome kept as octets (every record A, class IN, one
+/// TTL), so that its shuffled copy is built from a few words instead of by reading every stored
+/// record; the records built are equal to the stored ones, octet for octet.
+struct CompactAddresses: Sendable {
+    /// The owner of every record, or one owner per record.
+    let owners: [DNSName]
+    let addresses: [UInt32]
+    let ttl: UInt32
+
+    /// `nil` unless `records` has two or more records, all of them A, class IN, with one TTL.
+    init?(_ records: [ResourceRecord]) {
+        guard records.count > 1, let first = records.first else { return nil }
+        var addresses: [UInt32] = []
+        for record in records {
+            guard record.rrClass == .in, record.ttl == first.ttl, case .a(let address) = record.data else { return nil }
+            addresses.append(address.value)
+        }
+        let oneOwner = records.allSatisfy { $0.name.isIdentical(to: first.name) }
+        owners = oneOwner ? [first.name] : records.map(\.name)
+        self.addresses = addresses
+        ttl = first.ttl
+    }
+
+    /// The records in `loadbalance`'s shuffled order, drawing from `generator` as
+    /// `ClusterDNSResponder.shuffle` does.
+    func shuffled(_ generator: inout SeededGenerator) -> [ResourceRecord] {
+        let owners = self.owners
+        let addresses = self.addresses
+        let ttl = self.ttl
+        return ClusterDNSResponder.shuffled(count: addresses.count, &generator) { k in
+            ResourceRecord(name: owners.count == 1 ? owners[0] : owners[k], ttl: ttl, data: .a(IPv4Address(addresses[k])))
         }
     }
 }
@@ -254,6 +321,9 @@ struct Outcome: Sendable {
     var answerShape = SectionShape.unknown
     var authorityShape = SectionShape.unknown
     var additionalShape = SectionShape.unknown
+    /// The answer and additional sections as octets, when they are all A records (see `CompactAddresses`).
+    var compactAnswers: CompactAddresses? = nil
+    var compactAdditional: CompactAddresses? = nil
 
     /// This outcome with its sections classified.
     func classified() -> Outcome {
@@ -261,6 +331,8 @@ struct Outcome: Sendable {
         outcome.answerShape = .of(answers)
         outcome.authorityShape = .of(authority)
         outcome.additionalShape = .of(additional)
+        outcome.compactAnswers = CompactAddresses(answers)
+        outcome.compactAdditional = CompactAddresses(additional)
         return outcome
     }
 }
