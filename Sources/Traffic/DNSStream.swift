@@ -207,6 +207,6 @@ struct DNSTransactionTracker {
 
     mutating func expire(now: Int64) {
         guard !pending.isEmpty else { return }
-        pending = pending.filter { now - ($0.value.last?.time ?? now) <= timeoutNanoseconds }
+        pending = pending.filter { Elapsed.nanoseconds(from: $0.value.last?.time ?? now, to: now) <= timeoutNanoseconds }
     }
 }

@@ -74,7 +74,7 @@ struct FragmentReassembler {
     /// Drops datagrams that waited longer than the timeout.
     mutating func expire(now: Int64, diagnostics: inout [TrafficError]) {
         guard !pending.isEmpty else { return }
-        for (key, entry) in pending where now - entry.firstTime > limits.timeoutNanoseconds {
+        for (key, entry) in pending where Elapsed.nanoseconds(from: entry.firstTime, to: now) > limits.timeoutNanoseconds {
             pending[key] = nil
             bufferedOctets -= entry.octets
             diagnostics.append(Self.report(key, entry, "timed out"))

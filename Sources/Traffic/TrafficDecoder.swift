@@ -132,7 +132,7 @@ public final class TrafficDecoder {
         let time = packet.timestampNanoseconds
         if time >= nextMaintenance {
             maintain(now: time, emit)
-            nextMaintenance = time &+ 1_000_000_000
+            nextMaintenance = Elapsed.adding(1_000_000_000, to: time)
         }
         let data = packet.data
         switch LinkLayer.decode(data, linkType: packet.linkType) {
@@ -294,7 +294,7 @@ public final class TrafficDecoder {
             let key = DNSTransactionTracker.key(message, client: destination, server: source, transport: transport)
             if let query = tracker.response(key, vantage: vantage) {
                 event.queryFrame = query.frame
-                event.latencyNanoseconds = time - query.time
+                event.latencyNanoseconds = Elapsed.nanoseconds(from: query.time, to: time)
             }
         } else {
             let key = DNSTransactionTracker.key(message, client: source, server: destination, transport: transport)
@@ -324,7 +324,7 @@ public final class TrafficDecoder {
     }
 
     private func isDuplicate(_ fingerprint: Int, time: Int64) -> Bool {
-        if let seen = recent[fingerprint], time - seen <= configuration.duplicateWindowNanoseconds, time >= seen {
+        if let seen = recent[fingerprint], time >= seen, Elapsed.nanoseconds(from: seen, to: time) <= configuration.duplicateWindowNanoseconds {
             statistics.foldedDuplicates += 1
             return true
         }
@@ -586,10 +586,10 @@ public final class TrafficDecoder {
         tracker.expire(now: now)
         if !recent.isEmpty {
             let window = configuration.duplicateWindowNanoseconds
-            recent = recent.filter { now - $0.value <= window }
+            recent = recent.filter { Elapsed.nanoseconds(from: $0.value, to: now) <= window }
         }
         let timeout = configuration.limits.connectionIdleTimeoutNanoseconds
-        let idle = connections.values.filter { now - $0.lastTime > timeout }.sorted { $0.serial < $1.serial }
+        let idle = connections.values.filter { Elapsed.nanoseconds(from: $0.lastTime, to: now) > timeout }.sorted { $0.serial < $1.serial }
         for connection in idle {
             bufferedTCPOctets -= connection.bufferedOctets
             close(connection, frame: connection.lastFrame, time: connection.lastTime, emit)
