@@ -36,3 +36,14 @@ import Testing
         #expect(Elapsed.adding(1_000_000_000, to: 0) == 1_000_000_000)
     }
 }
+
+/// The pairing key hashes names as equality compares them: case-insensitively, and not all alike.
+@Suite struct PairingKeyHashTests {
+    @Test func namesFoldedLikeEqualityAndSpreadOtherwise() throws {
+        let upper = DNSTransactionTracker.Key.foldedHash(try DNSName("QUOTE.Kiada.svc.cluster.local.").wire)
+        let lower = DNSTransactionTracker.Key.foldedHash(try DNSName("quote.kiada.svc.cluster.local.").wire)
+        #expect(upper == lower)
+        let hashes = Set(try (0..<1000).map { DNSTransactionTracker.Key.foldedHash(try DNSName("n\($0).kiada.svc.cluster.local.").wire) })
+        #expect(hashes.count == 1000)
+    }
+}
