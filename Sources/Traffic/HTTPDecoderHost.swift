@@ -72,7 +72,11 @@ final class HTTPDecoderHost {
                 thrown = error
             }
             if buffer.readerIndex > 4096, buffer.readerIndex > buffer.capacity / 2 { buffer.discardReadBytes() }
-            return collector.takeError() ?? thrown
+            if let error = collector.takeError() ?? thrown { return error }
+            // the parser consumes bodies as they come; octets it leaves are a head in progress or
+            // a stream it has stopped reading (after an upgrade or CONNECT): bounded either way
+            if buffer.readableBytes > HTTPDecoderHost.maximumUnconsumedOctets { return UnparsedOctetsLimit(octets: buffer.readableBytes) }
+            return nil
         }
 
         /// The stream ended (FIN): the decoder reads what is left and then EOF, and is removed.
@@ -90,6 +94,17 @@ final class HTTPDecoderHost {
         /// Tells the decoder it is done (NIOHTTP1's parser holds itself until then).
         mutating func remove() {
             decoder.decoderRemoved(context: context)
+        }
+    }
+
+    /// Octets a stream may hold that its parser has not consumed (heads are far smaller).
+    static let maximumUnconsumedOctets = 1 << 20
+
+    /// A stream held more than ``maximumUnconsumedOctets`` that its parser did not read.
+    struct UnparsedOctetsLimit: Error, CustomStringConvertible {
+        var octets: Int
+        var description: String {
+            "\(octets) octets left unparsed (more than \(HTTPDecoderHost.maximumUnconsumedOctets)): the parser stopped reading, as after an upgrade or CONNECT"
         }
     }
 

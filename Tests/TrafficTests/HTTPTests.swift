@@ -137,6 +137,18 @@ import Traffic
         #expect(d.http.first?.http?.response?.status == 101)
     }
 
+    /// A declined upgrade (h2c answered 200): NIO's request parser stops reading after the request
+    /// that asked for it, and what the client sends next is not kept without bound.
+    @Test func octetsLeftUnparsedAfterADeclinedUpgradeAreBounded() throws {
+        let asks = "GET /a HTTP/1.1\r\nHost: pod\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+        let declined = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        // thirty segments of 40,000 octets of further requests, 1.2 MB in all
+        let more = String(repeating: "GET /b HTTP/1.1\r\nHost: pod\r\n\r\n", count: 40_000 / 32)
+        let d = decode(Self.conversation([(asks, declined)] + Array(repeating: (more, ""), count: 30)))
+        #expect(d.http.first?.http?.response?.status == 200)
+        #expect(d.diagnostics.contains { "\($0)".contains("left unparsed") }, "\(d.diagnostics)")
+    }
+
     @Test func garbageOnPort80IsDiagnosedNotFatal() {
         let d = decode(Self.conversation([("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 abc\r\n\r\n"), (Self.get, Self.ok)]))
         #expect(d.diagnostics.contains { $0.code == .malformedHTTP })
