@@ -65,8 +65,16 @@ public enum DNSExchange {
         let start = buffer.writerIndex
         let size = max(limit, 512)
         let udp = transport == .udp
-        try response.write(into: &buffer, compress: false)
-        let plain = buffer.writerIndex - start
+        let plain: Int
+        do {
+            try response.write(into: &buffer, compress: false)
+            plain = buffer.writerIndex - start
+        } catch let error as DNSWireError where error.code == .messageTooLarge {
+            // over 65,535 octets uncompressed (a headless service with hundreds of endpoints on a
+            // named port): compression may still bring it under
+            buffer.moveWriterIndex(to: start)
+            plain = Int.max
+        }
         // the common case: the uncompressed reply fits (and, over UDP, needs no compression
         // against fragmentation)
         if plain <= size && (!udp || plain <= 1480) { return }

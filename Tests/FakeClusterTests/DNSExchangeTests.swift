@@ -71,6 +71,27 @@ struct DNSExchangeTests {
         #expect(cut > 100)
     }
 
+    /// A headless service with hundreds of endpoints on a named port: over 65,535 octets
+    /// uncompressed, well under once compressed; served whole over TCP, not dropped.
+    @Test func aReplyTooLargeUncompressedIsServedCompressed() throws {
+        let owner = DNSName(stringLiteral: "_http._tcp.big-headless-service.some-namespace.svc.cluster.local.")
+        var reply = DNSMessage(
+            header: DNSHeader(id: 1, isResponse: true, authoritative: true), questions: [DNSQuestion(name: owner, type: .srv)])
+        reply.answers = (0..<700).map { index in
+            ResourceRecord(
+                name: owner, ttl: 30,
+                data: .srv(
+                    SRV(
+                        priority: 0, weight: 100, port: 80,
+                        target: DNSName(stringLiteral: "10-244-\(index / 250)-\(index % 250).big-headless-service.some-namespace.svc.cluster.local."))))
+        }
+        #expect(throws: DNSWireError.self) { try reply.wireBytes(compress: false) }
+        let fitted = try DNSExchange.fitted(reply, limit: 65535, transport: .tcp)
+        let decoded = try DNSMessage(wireFormat: Array(fitted.readableBytesView))
+        #expect(decoded.answers.count == 700)
+        #expect(!decoded.header.truncated)
+    }
+
     @Test func repliesAppendToABatchBuffer() throws {
         let handler = try ZoneHandler("quote.kiada.svc.cluster.local. 30 IN A 10.96.161.97\n")
         let query = try DNSMessage.query(id: 9, name: DNSName("quote.kiada.svc.cluster.local."), type: .a).wireFormat()
