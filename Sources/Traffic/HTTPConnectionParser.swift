@@ -256,7 +256,7 @@ final class HTTPConnectionParser {
 
     /// The server's side ended (FIN): a response delimited by the close completes in this frame.
     private func serverClosed(frame: Int, time: Int64, emit: (Output) -> Void) {
-        guard !upgraded, var stream = responseDecoder else { return }
+        guard !upgraded, let stream = responseDecoder else { return }
         responseDecoder = nil
         guard response != nil else {
             stream.remove()

@@ -45,11 +45,14 @@ final class HTTPDecoderHost {
         typealias InboundIn = ByteBuffer
     }
 
-    /// One direction of one connection: a decoder and the octets it has not consumed yet.
-    struct Stream<Decoder: ByteToMessageDecoder> {
+    /// One direction of one connection: a decoder and the octets it has not consumed yet. A class,
+    /// so that the decoder is removed exactly once (NIOHTTP1's parser releases a retain of itself
+    /// then), also when a connection is dropped without a last ``decodeEOF(collector:)``.
+    final class Stream<Decoder: ByteToMessageDecoder> {
         private(set) var decoder: Decoder
         private var buffer: ByteBuffer
         private let context: ChannelHandlerContext
+        private var removed = false
 
         fileprivate init(decoder: Decoder, context: ChannelHandlerContext) {
             self.decoder = decoder
@@ -61,7 +64,7 @@ final class HTTPDecoderHost {
         /// Appends `bytes` and lets the decoder read what it can; the parts land in `collector`.
         /// Returns the error the decoder threw or fired first, if any; the stream must then be
         /// removed.
-        mutating func decode(_ bytes: ArraySlice<UInt8>, collector: Collector<Decoder.InboundOut>) -> (any Error)? {
+        func decode(_ bytes: ArraySlice<UInt8>, collector: Collector<Decoder.InboundOut>) -> (any Error)? {
             if buffer.readableBytes == 0 { buffer.clear() }
             buffer.writeBytes(bytes)
             guard buffer.readableBytes > 0 else { return nil }
@@ -80,7 +83,7 @@ final class HTTPDecoderHost {
         }
 
         /// The stream ended (FIN): the decoder reads what is left and then EOF, and is removed.
-        mutating func decodeEOF(collector: Collector<Decoder.InboundOut>) -> (any Error)? {
+        func decodeEOF(collector: Collector<Decoder.InboundOut>) -> (any Error)? {
             var thrown: (any Error)?
             do {
                 _ = try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: true)
@@ -91,10 +94,14 @@ final class HTTPDecoderHost {
             return collector.takeError() ?? thrown
         }
 
-        /// Tells the decoder it is done (NIOHTTP1's parser holds itself until then).
-        mutating func remove() {
+        /// Tells the decoder it is done (NIOHTTP1's parser holds itself until then); once.
+        func remove() {
+            guard !removed else { return }
+            removed = true
             decoder.decoderRemoved(context: context)
         }
+
+        deinit { remove() }
     }
 
     /// Octets a stream may hold that its parser has not consumed (heads are far smaller).
