@@ -263,7 +263,6 @@ extension DNSEvent {
     }
 }
 
-/// A minimal JSON writer into bytes.
 /// Writes events as JSON Lines into one growing buffer, for output of millions of lines without
 /// per-line allocations.
 public final class JSONLinesWriter {
@@ -302,7 +301,7 @@ final class ByteSink {
     /// Makes room for `n` more octets after ``count``.
     func reserve(_ n: Int) {
         guard count + n > capacity else { return }
-        var newCapacity = capacity * 2
+        var newCapacity = max(capacity, 1) * 2
         while newCapacity < count + n { newCapacity *= 2 }
         let new = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         new.update(from: base, count: count)
