@@ -108,14 +108,27 @@ struct DNSTransactionTracker {
             if let name { hasher.combine(Self.foldedHash(name.wire)) }
         }
 
-        /// FNV-1a over the octets with ASCII letters folded to lower case.
+        /// A hash of the octets that names equal but for the case of ASCII letters share: eight
+        /// octets at a time with bit 5 set in each (which folds A-Z onto a-z, and maps other
+        /// octets consistently), so it costs a few multiplications per name.
         static func foldedHash(_ octets: [UInt8]) -> UInt64 {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for octet in octets {
-                let folded = octet &- 65 < 26 ? octet | 0x20 : octet
-                hash = (hash ^ UInt64(folded)) &* 0x0000_0100_0000_01B3
+            octets.withUnsafeBytes { raw in
+                var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(raw.count)
+                var offset = 0
+                while offset + 8 <= raw.count {
+                    let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) | 0x2020_2020_2020_2020
+                    hash = (hash ^ word) &* 0x0000_0100_0000_01B3
+                    hash ^= hash >> 29
+                    offset += 8
+                }
+                var tail: UInt64 = 0
+                while offset < raw.count {
+                    tail = tail << 8 | UInt64(raw[offset] | 0x20)
+                    offset += 1
+                }
+                hash = (hash ^ tail) &* 0x0000_0100_0000_01B3
+                return hash ^ hash >> 32
             }
-            return hash
         }
 
         /// The cheap fields first; names byte for byte before case-folded (a response repeats
