@@ -413,22 +413,7 @@ struct WireKey: Hashable, Sendable {
     }
 
     static func == (a: WireKey, b: WireKey) -> Bool {
-        guard a.fnv == b.fnv, a.bytes.count == b.bytes.count else { return false }
-        return a.bytes.withUnsafeBytes { x in
-            b.bytes.withUnsafeBytes { y in
-                let n = x.count
-                var i = 0
-                while i + 8 <= n {
-                    if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-                    i += 8
-                }
-                while i < n {
-                    if x[i] != y[i] { return false }
-                    i += 1
-                }
-                return true
-            }
-        }
+        a.fnv == b.fnv && Octets.equal(a.bytes, b.bytes)
     }
 
     func hash(into hasher: inout Hasher) {

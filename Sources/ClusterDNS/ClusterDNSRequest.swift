@@ -79,7 +79,7 @@ struct ClusterDNSRequest {
 
 extension Array where Element == UInt8 {
     func ends(with suffix: [UInt8]) -> Bool {
-        count >= suffix.count && ClusterDNSIndex.same(self[(count - suffix.count)...], suffix)
+        count >= suffix.count && Octets.equal(self[(count - suffix.count)...], suffix)
     }
 }
 
@@ -105,8 +105,8 @@ extension ClusterDNSRequest {
         let m = labelCount
         if m == 0 { return r }
         let last = label(m - 1)
-        let isSvc = ClusterDNSIndex.same(last, ClusterDNSRequest.svc)
-        let isPod = ClusterDNSIndex.same(last, ClusterDNSRequest.pod)
+        let isSvc = Octets.equal(last, ClusterDNSRequest.svc)
+        let isPod = Octets.equal(last, ClusterDNSRequest.pod)
         if m == 1 && (isSvc || isPod) { return r }
         guard isSvc || isPod else { return nil }
         r.kind = isSvc ? .svc : .pod

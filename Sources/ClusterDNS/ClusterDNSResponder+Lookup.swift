@@ -22,7 +22,7 @@ struct Hit {
     /// The name under `zoneSpelling` (wire, with root): the precomputed one when the query spelled
     /// the zone as configured, else built.
     func name(in zoneSpelling: ArraySlice<UInt8>, canonicalZone: [UInt8]) -> DNSName? {
-        if let canonical, ClusterDNSIndex.same(zoneSpelling, canonicalZone) { return canonical }
+        if let canonical, Octets.equal(zoneSpelling, canonicalZone) { return canonical }
         return try? DNSName(wire: prefix + zoneSpelling)
     }
 }
@@ -38,18 +38,7 @@ extension ClusterDNSIndex {
 
     static func matchPort(_ rPort: ArraySlice<UInt8>?, _ pName: [UInt8], _ rProto: ArraySlice<UInt8>?, _ pProto: [UInt8]) -> Bool {
         guard let rPort, !rPort.isEmpty, let rProto, !rProto.isEmpty else { return true }
-        return same(rPort, pName) && same(rProto, pProto)
-    }
-
-    /// Octet-wise equality, without the generic `elementsEqual` machinery.
-    @inline(__always) static func same(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBufferPointer { x in
-            b.withUnsafeBufferPointer { y in
-                for i in 0..<x.count where x[i] != y[i] { return false }
-                return true
-            }
-        }
+        return Octets.equal(rPort, pName) && Octets.equal(rProto, pProto)
     }
 
     /// The A or AAAA answer for `<svc>.<ns>.svc.<zone>` of a ClusterIP or headless service, taken
@@ -58,7 +47,7 @@ extension ClusterDNSIndex {
     /// or the distinct ready addresses; NXDOMAIN for a headless service without any.
     func bareServiceAddresses(_ request: ClusterDNSRequest, v4: Bool) -> Result<[IPAddress], NameError>? {
         let m = request.labelCount
-        guard m == 3, ClusterDNSIndex.same(request.label(2), ClusterDNSRequest.svc), !request.isReverseName else { return nil }
+        guard m == 3, Octets.equal(request.label(2), ClusterDNSRequest.svc), !request.isReverseName else { return nil }
         guard namespaces.contains(WireKey(request.label(1))) else { return .failure(NameError()) }
         guard let service = services[WireKey(request.run(0, 2))] else { return .failure(NameError()) }
         switch service.kind {
@@ -160,15 +149,15 @@ extension ClusterDNSIndex {
 
     /// True for `ns.dns.<zone>`.
     func isDefaultNS(_ request: ClusterDNSRequest) -> Bool {
-        request.labelCount == 2 && ClusterDNSIndex.same(request.label(0), ClusterDNSIndex.nsBytes)
-            && ClusterDNSIndex.same(request.label(1), ClusterDNSIndex.dnsBytes)
+        request.labelCount == 2 && Octets.equal(request.label(0), ClusterDNSIndex.nsBytes)
+            && Octets.equal(request.label(1), ClusterDNSIndex.dnsBytes)
     }
 
     /// `Kubernetes.Services` for a query type.
     func services(_ request: ClusterDNSRequest, _ qtype: DNSType) -> Result<[Hit], NameError> {
         switch qtype {
         case .txt:
-            if request.labelCount == 1 && ClusterDNSIndex.same(request.label(0), ClusterDNSIndex.dnsVersionBytes) {
+            if request.labelCount == 1 && Octets.equal(request.label(0), ClusterDNSIndex.dnsVersionBytes) {
                 return .success([Hit(host: .text, port: -1, prefix: [])])
             }
             if case .success(let hits) = records(request), !hits.isEmpty { return .success([]) }

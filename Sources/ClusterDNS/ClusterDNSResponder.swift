@@ -475,13 +475,13 @@ extension ClusterDNSResponder {
     }
 
     func soa(_ request: ClusterDNSRequest) -> ResourceRecord {
-        if ClusterDNSIndex.same(request.zoneSpelling, request.zone.name.wire) { return request.zone.soa }
+        if Octets.equal(request.zoneSpelling, request.zone.name.wire) { return request.zone.soa }
         return ClusterDNSIndex.soa(zoneSpelling: request.zoneSpelling, options: options)
     }
 
     /// `[soa(request)]`, shared when the zone is spelled as configured.
     func soaAuthority(_ request: ClusterDNSRequest) -> [ResourceRecord] {
-        if ClusterDNSIndex.same(request.zoneSpelling, request.zone.name.wire) { return request.zone.soaAuthority }
+        if Octets.equal(request.zoneSpelling, request.zone.name.wire) { return request.zone.soaAuthority }
         return [ClusterDNSIndex.soa(zoneSpelling: request.zoneSpelling, options: options)]
     }
 

@@ -110,7 +110,7 @@ struct PrecomputedAnswers: Sendable {
                     if t == tag && entries[i].length == wire.count {
                         let query = head ?? PrecomputedAnswers.head(of: wire)
                         head = query
-                        if entries[i].head == query && (wire.count <= 64 || PrecomputedAnswers.same(entries[i].wire, wire)) {
+                        if entries[i].head == query && (wire.count <= 64 || Octets.equal(entries[i].wire, wire)) {
                             switch type {
                             case .a: return entries[i].a
                             case .aaaa: return entries[i].aaaa
@@ -121,25 +121,6 @@ struct PrecomputedAnswers: Sendable {
                     }
                     i = (i + 1) & mask
                 }
-            }
-        }
-    }
-
-    @inline(__always) static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBytes { x in
-            b.withUnsafeBytes { y in
-                let n = x.count
-                var i = 0
-                while i + 8 <= n {
-                    if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-                    i += 8
-                }
-                while i < n {
-                    if x[i] != y[i] { return false }
-                    i += 1
-                }
-                return true
             }
         }
     }
