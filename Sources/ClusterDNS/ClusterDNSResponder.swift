@@ -12,6 +12,8 @@ public struct ClusterDNSResponder: Sendable {
     public let index: ClusterDNSIndex
     private var generator: SeededGenerator
     private var rotations: [RotationKey: Int] = [:]
+    /// Names (and types) with a rotation counter, for tests of its bound.
+    var rotationCounters: Int { rotations.count }
 
     struct RotationKey: Hashable {
         let name: [UInt8]
@@ -158,6 +160,9 @@ public struct ClusterDNSResponder: Sendable {
             reply.authority = roundRobin(reply.authority, shapes.1, shuffle)
             reply.additional = roundRobin(reply.additional, shapes.2, shuffle)
         case .rotate:
+            // a single record rotates onto itself: only names with several records keep a counter,
+            // so the counters stay as many as the cluster's multi-record names, whatever is asked
+            guard reply.answers.count > 1 || reply.authority.count > 1 || reply.additional.count > 1 else { return }
             let key = RotationKey(name: question.name.lowercased().wire, type: question.type.rawValue)
             let turn = rotations[key, default: 0]
             rotations[key] = turn + 1
