@@ -69,12 +69,20 @@ struct DNSStream {
         // segment that waited for a hole keeps its own frame).
         var last = (frame: 0, time: Int64(0))
         var dropCount = 0
+        // a message in thousands of tiny segments must not cost a quadratic scan: past a few
+        // frames, membership goes through a set
+        var seen: Set<Int> = []
         for (index, chunk) in chunks.enumerated() {
             if chunk.end <= start {
                 dropCount = index + 1
                 continue
             }
-            if !frames.contains(chunk.frame) { frames.append(chunk.frame) }
+            if frames.count < 16 {
+                if !frames.contains(chunk.frame) { frames.append(chunk.frame) }
+            } else {
+                if seen.isEmpty { seen = Set(frames) }
+                if seen.insert(chunk.frame).inserted { frames.append(chunk.frame) }
+            }
             if chunk.frame > last.frame { last = (chunk.frame, chunk.time) }
             if chunk.end >= end {
                 break

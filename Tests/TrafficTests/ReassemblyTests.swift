@@ -131,6 +131,16 @@ import Traffic
         #expect(d.events.allSatisfy { $0.transport == .tcp })
     }
 
+    /// A message in one-octet segments, each its own frame: every frame listed once, in order.
+    @Test func aMessageInOneOctetSegmentsListsEveryFrame() throws {
+        let stream = Build.lengthPrefixed(Self.q1)
+        let packets = Self.handshake() + stream.indices.map { Self.clientSegment(4 + $0, UInt32($0), [stream[$0]]) }
+        let d = decode(packets)
+        #expect(d.diagnostics.isEmpty, "\(d.diagnostics)")
+        #expect(d.events.map { $0.dns!.message } == [Self.q1])
+        #expect(d.events.first?.frames == Array(4..<(4 + stream.count)))
+    }
+
     @Test func outOfOrderRetransmittedAndOverlappingSegments() throws {
         let stream = Build.lengthPrefixed(Self.q1) + Build.lengthPrefixed(Self.q2)
         let a = Array(stream[0..<20])
