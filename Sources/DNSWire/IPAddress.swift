@@ -75,10 +75,7 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// The eight 16-bit groups.
     public var groups: [UInt16] {
-        (0..<8).map { i in
-            let word = i < 4 ? high : low
-            return UInt16(truncatingIfNeeded: word >> (48 - 16 * UInt64(i % 4)))
-        }
+        (0..<8).map(group)
     }
 
     /// The 16 octets in network order.
@@ -138,30 +135,37 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         low = l
     }
 
+    /// Group `index` (0...7) of the eight 16-bit groups, without building ``groups``.
+    public func group(_ index: Int) -> UInt16 {
+        UInt16(truncatingIfNeeded: (index < 4 ? high : low) >> (48 - 16 * UInt64(index % 4)))
+    }
+
+    /// The run of zero groups RFC 5952 writes as `::`: the first of the longest runs of at least
+    /// two, or `nil`. Shared by ``description`` and writers that format without Strings.
+    public var compressedZeroRun: (start: Int, length: Int)? {
+        var best: (start: Int, length: Int)?
+        var i = 0
+        while i < 8 {
+            guard group(i) == 0 else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j < 8 && group(j) == 0 { j += 1 }
+            if j - i >= 2 && j - i > (best?.length ?? 0) { best = (i, j - i) }
+            i = j
+        }
+        return best
+    }
+
     /// RFC 5952: lowercase, no leading zeros, the longest run (≥ 2) of zero groups as `::`, and a
     /// trailing dotted quad for IPv4-compatible and v4-mapped addresses (as dig prints them).
     public var description: String {
         let g = groups
-        var bestStart = -1
-        var bestLength = 0
-        var i = 0
-        while i < 8 {
-            if g[i] == 0 {
-                var j = i
-                while j < 8 && g[j] == 0 { j += 1 }
-                if j - i > bestLength && j - i >= 2 {
-                    bestStart = i
-                    bestLength = j - i
-                }
-                i = j
-            } else {
-                i += 1
-            }
-        }
         func hex(_ range: Range<Int>) -> String {
             range.map { String(g[$0], radix: 16) }.joined(separator: ":")
         }
-        if bestStart < 0 { return hex(0..<8) }
+        guard let (bestStart, bestLength) = compressedZeroRun else { return hex(0..<8) }
         // an IPv4-compatible (::a.b.c.d) or v4-mapped (::ffff:a.b.c.d) address ends in dotted
         // quad, as BIND's dig and dnspython print it
         if bestStart == 0 && (bestLength == 6 || (bestLength == 5 && g[5] == 0xffff)) {

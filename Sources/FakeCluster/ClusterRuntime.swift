@@ -24,7 +24,7 @@ public struct ClusterRuntimeConfiguration: Sendable {
     public var loopbackBlock: UInt8 = 1
     /// Requests and connections the log keeps at least (see ``ServedRequestLog/limit``); reports
     /// need them all, a long-running `serve` only the latest.
-    public var logLimit = Int.max / 2
+    public var logLimit = ServedRequestLog.unlimited
 
     /// The address plans.
     public enum Plan: Sendable {

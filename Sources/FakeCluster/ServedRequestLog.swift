@@ -51,8 +51,11 @@ public final class ServedRequestLog: Sendable {
     /// Indices into the arrays stay valid only while fewer than `2 * limit` were recorded.
     public let limit: Int
 
-    public init(limit: Int = Int.max / 2) {
-        self.limit = min(max(limit, 1), Int.max / 2)
+    /// No limit in practice (the largest limit whose double still fits an Int).
+    public static let unlimited = Int.max / 2
+
+    public init(limit: Int = ServedRequestLog.unlimited) {
+        self.limit = min(max(limit, 1), ServedRequestLog.unlimited)
     }
 
     func nextConnectionNumber() -> Int {

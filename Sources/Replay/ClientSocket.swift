@@ -23,13 +23,20 @@ enum ClientSocket {
     {
         let fd: Int32
         if let namespace {
-            // a socket belongs to the namespace it was created in, whichever thread uses it later
-            fd = (try? namespace.perform { socket(AF_INET, type, 0) }) ?? -1
+            // a socket belongs to the namespace it was created in, whichever thread uses it later;
+            // errno is per thread, so the namespace's thread hands it back with the result
+            let (created, code) =
+                (try? namespace.perform { () -> (Int32, Int32) in
+                    let fd = socket(AF_INET, type, 0)
+                    return (fd, fd < 0 ? errno : 0)
+                }) ?? (-1, EBADF)
+            guard created >= 0 else { throw Failure(call: "socket", code: code) }
+            fd = created
         } else {
             guard address.octets[0] == 127 else { throw Failure(call: "connect", code: EACCES) }
             fd = socket(AF_INET, type, 0)
+            guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
         }
-        guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -509,53 +509,28 @@ struct JSONWriter {
     /// `IPv6Address.description` (RFC 5952, dotted quad for IPv4-compatible and v4-mapped
     /// addresses) written straight into the buffer.
     mutating func ipv6(_ a: IPv6Address) {
-        var g: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &g) { buffer in
-            let groups = buffer.bindMemory(to: UInt16.self)
-            for i in 0..<4 {
-                groups[i] = UInt16(truncatingIfNeeded: a.high >> (48 - 16 * UInt64(i)))
-                groups[i + 4] = UInt16(truncatingIfNeeded: a.low >> (48 - 16 * UInt64(i)))
-            }
-            var bestStart = -1
-            var bestLength = 0
-            var i = 0
-            while i < 8 {
-                if groups[i] == 0 {
-                    var j = i
-                    while j < 8 && groups[j] == 0 { j += 1 }
-                    if j - i > bestLength && j - i >= 2 {
-                        bestStart = i
-                        bestLength = j - i
-                    }
-                    i = j
-                } else {
-                    i += 1
+        reserve(45)
+        func hex(_ range: Range<Int>) {
+            for k in range {
+                if k > range.lowerBound { appendUnchecked(UInt8(ascii: ":")) }
+                let v = a.group(k)
+                var shift = 12
+                while shift > 0 && v >> UInt16(shift) == 0 { shift -= 4 }
+                while shift >= 0 {
+                    appendUnchecked(JSONWriter.hexDigits[Int(v >> UInt16(shift) & 0xf)])
+                    shift -= 4
                 }
             }
-            reserve(45)
-            func hex(_ range: Range<Int>) {
-                for k in range {
-                    if k > range.lowerBound { appendUnchecked(UInt8(ascii: ":")) }
-                    let v = groups[k]
-                    var shift = 12
-                    while shift > 0 && v >> UInt16(shift) == 0 { shift -= 4 }
-                    while shift >= 0 {
-                        appendUnchecked(JSONWriter.hexDigits[Int(v >> UInt16(shift) & 0xf)])
-                        shift -= 4
-                    }
-                }
-            }
-            if bestStart < 0 {
-                hex(0..<8)
-            } else if bestStart == 0 && (bestLength == 6 || (bestLength == 5 && groups[5] == 0xffff)) {
-                if bestLength == 6 { raw("::") } else { raw("::ffff:") }
-                ipv4(IPv4Address(UInt32(truncatingIfNeeded: a.low)))
-            } else {
-                hex(0..<bestStart)
-                appendUnchecked(UInt8(ascii: ":"))
-                appendUnchecked(UInt8(ascii: ":"))
-                hex((bestStart + bestLength)..<8)
-            }
+        }
+        guard let (bestStart, bestLength) = a.compressedZeroRun else { return hex(0..<8) }
+        if bestStart == 0 && (bestLength == 6 || (bestLength == 5 && a.group(5) == 0xffff)) {
+            if bestLength == 6 { raw("::") } else { raw("::ffff:") }
+            ipv4(IPv4Address(UInt32(truncatingIfNeeded: a.low)))
+        } else {
+            hex(0..<bestStart)
+            appendUnchecked(UInt8(ascii: ":"))
+            appendUnchecked(UInt8(ascii: ":"))
+            hex((bestStart + bestLength)..<8)
         }
     }
 
