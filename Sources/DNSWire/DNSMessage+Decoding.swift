@@ -69,8 +69,16 @@ struct WireReader {
     var cachedOffsets: (Int, Int, Int, Int) = (-1, -1, -1, -1)
     var cachedNames: (DNSName, DNSName, DNSName, DNSName) = (.root, .root, .root, .root)
     var nextSlot = 0
+    /// False to check a message without building it: every check runs, but names, records and
+    /// RDATA octets are not kept (``DNSWireMessage`` validation).
+    let building: Bool
+    /// Where the answer, authority and additional sections start, set by ``readMessage(options:)``.
+    var sectionOffsets = (answers: 0, authority: 0, additional: 0)
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer, building: Bool = true) {
+        self.bytes = bytes
+        self.building = building
+    }
 
     @inline(__always)
     func cachedName(at offset: Int) -> DNSName? {
@@ -118,7 +126,7 @@ struct WireReader {
     mutating func readBytes(_ count: Int, _ what: StaticString) throws -> [UInt8] {
         guard count >= 0, position + count <= bytes.count else { throw truncated(what) }
         defer { position += count }
-        return Array(bytes[position..<(position + count)])
+        return building ? Array(bytes[position..<(position + count)]) : []
     }
 
     func truncated(_ what: StaticString) -> DNSWireError {
@@ -129,7 +137,7 @@ struct WireReader {
         let start = position
         var cursor = position
         // the common shapes first: a pointer to a name already decoded, or the root
-        if cursor + 1 < bytes.count && bytes[cursor] & 0xC0 == 0xC0 {
+        if building && cursor + 1 < bytes.count && bytes[cursor] & 0xC0 == 0xC0 {
             let target = Int(bytes[cursor] & 0x3F) << 8 | Int(bytes[cursor + 1])
             if target < cursor, let name = cachedName(at: target) {
                 position = cursor + 2
@@ -140,6 +148,8 @@ struct WireReader {
             return .root
         }
         var out: [UInt8] = []
+        // the uncompressed length so far: what the 255-octet limit counts (without the root octet)
+        var nameLength = 0
         var jumped = false
         var hops = 0
         while true {
@@ -150,8 +160,9 @@ struct WireReader {
             switch length & 0xC0 {
             case 0x00:
                 if length == 0 {
-                    out.append(0)
                     if !jumped { position = cursor + 1 }
+                    guard building else { return nameLength == 0 ? .root : .uncheckedPlaceholder }
+                    out.append(0)
                     let name = DNSName(uncheckedWire: out)
                     // only names read without pointers, so that a pointer to one costs exactly
                     // the one hop the slow path would count
@@ -162,11 +173,14 @@ struct WireReader {
                 guard cursor + 1 + labelLength <= bytes.count else {
                     throw DNSWireError(.truncated, at: cursor, "message ends inside a \(labelLength)-octet label")
                 }
-                guard out.count + labelLength + 2 <= DNSWireLimits.maxNameLength else {
+                guard nameLength + labelLength + 2 <= DNSWireLimits.maxNameLength else {
                     throw DNSWireError(.nameTooLong, at: cursor, "name exceeds 255 octets")
                 }
-                if out.isEmpty { out.reserveCapacity(Self.nameCapacity(bytes, from: cursor)) }
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + 1 + labelLength)]))
+                if building {
+                    if out.isEmpty { out.reserveCapacity(Self.nameCapacity(bytes, from: cursor)) }
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + 1 + labelLength)]))
+                }
+                nameLength += 1 + labelLength
                 cursor += 1 + labelLength
             case 0xC0:
                 guard cursor + 1 < bytes.count else {
@@ -211,16 +225,19 @@ struct WireReader {
         var message = DNSMessage(header: DNSHeader(id: id, flagBits: flags))
         if qdCount > 0 {
             // never reserve more than the remaining octets could hold (5 octets per question)
-            message.questions.reserveCapacity(min(qdCount, remaining / 5))
+            if building { message.questions.reserveCapacity(min(qdCount, remaining / 5)) }
             for _ in 0..<qdCount {
                 let name = try readName()
                 let type = DNSType(try readU16("a question"))
                 let qClass = DNSClass(try readU16("a question"))
-                message.questions.append(DNSQuestion(name: name, type: type, qClass: qClass))
+                if building { message.questions.append(DNSQuestion(name: name, type: type, qClass: qClass)) }
             }
         }
+        sectionOffsets.answers = position
         message.answers = try readSection(count: anCount, section: "answer")
+        sectionOffsets.authority = position
         message.authority = try readSection(count: nsCount, section: "authority")
+        sectionOffsets.additional = position
         message.additional = try readSection(count: arCount, section: "additional")
         if position != bytes.count && !options.allowTrailingBytes {
             throw DNSWireError(.trailingBytes, at: position, "\(bytes.count - position) octets after the last record")
@@ -231,7 +248,7 @@ struct WireReader {
     mutating func readSection(count: Int, section: String) throws -> [ResourceRecord] {
         guard count > 0 else { return [] }
         var records: [ResourceRecord] = []
-        records.reserveCapacity(min(count, remaining / 11))
+        if building { records.reserveCapacity(min(count, remaining / 11)) }
         var sawOPT = false
         for _ in 0..<count {
             let start = position
@@ -244,7 +261,7 @@ struct WireReader {
                 guard record.name.isRoot else { throw DNSWireError(.badOPT, at: start, "OPT record not owned by the root") }
                 sawOPT = true
             }
-            records.append(record)
+            if building { records.append(record) }
         }
         return records
     }
@@ -327,7 +344,8 @@ struct WireReader {
                 guard position + count <= end else {
                     throw DNSWireError(.badRDataLength, at: position - 1, "TXT character-string of \(count) octets runs past its RDATA")
                 }
-                strings.append(try readBytes(count, "TXT"))
+                let string = try readBytes(count, "TXT")
+                if building { strings.append(string) }
             }
             return .txt(strings)
         case .opt:
@@ -341,7 +359,8 @@ struct WireReader {
                 guard position + count <= end else {
                     throw DNSWireError(.badRDataLength, at: position - 2, "EDNS option \(code) of \(count) octets runs past the OPT RDATA")
                 }
-                options.append(EDNSOption(code: code, data: try readBytes(count, "OPT")))
+                let data = try readBytes(count, "OPT")
+                if building { options.append(EDNSOption(code: code, data: data)) }
             }
             return .opt(options)
         default:

@@ -12,6 +12,10 @@ public struct DNSName: Sendable, CustomStringConvertible {
 
     init(uncheckedWire: [UInt8]) { wire = uncheckedWire }
 
+    /// What a reader that only checks a message returns for a name that is not the root (`*.`),
+    /// so that "owned by the root" checks still work; never seen outside DNSWire.
+    static let uncheckedPlaceholder = DNSName(uncheckedWire: [1, UInt8(ascii: "*"), 0])
+
     /// Builds a name from labels (each 1...63 octets), failing if a limit is broken.
     public init(labels: [some Collection<UInt8>]) throws {
         var out: [UInt8] = []
@@ -170,16 +174,25 @@ public struct DNSName: Sendable, CustomStringConvertible {
         (b >= 65 && b <= 90) ? b | 0x20 : b
     }
 
+    /// Equal but for the case of ASCII letters: eight octets at a time while they are
+    /// identical (the usual case: a response repeats its query's name), then octet by octet.
     static func equalFolded(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
-        var ia = a.startIndex
-        var ib = b.startIndex
-        while ia < a.endIndex {
-            if fold(a[ia]) != fold(b[ib]) { return false }
-            ia += 1
-            ib += 1
+        return a.withUnsafeBytes { ra in
+            b.withUnsafeBytes { rb in
+                var i = 0
+                while i + 8 <= ra.count,
+                    ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) == rb.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                {
+                    i += 8
+                }
+                while i < ra.count {
+                    if fold(ra[i]) != fold(rb[i]) { return false }
+                    i += 1
+                }
+                return true
+            }
         }
-        return true
     }
 
     /// Presentation form with a trailing dot, `\.`, `\\` and `\DDD` escapes as dig prints them.

@@ -155,6 +155,30 @@ public final class CaptureFileReader {
         }
     }
 
+    /// Reads the next packet into `packet`, reusing the storage of its ``CapturedPacket/data``
+    /// when nothing else holds it: a loop that reads millions of packets into one variable then
+    /// allocates no memory per packet. Returns false at a clean end of file (leaving `packet`
+    /// as it was); throws as ``next()`` does.
+    public func next(into packet: inout CapturedPacket) throws -> Bool {
+        if finished { return false }
+        guard case .classic(let handle) = backend else {
+            guard let read = try next() else { return false }
+            packet = read
+            return true
+        }
+        do {
+            guard try nextClassic(handle, into: &packet) else {
+                finished = true
+                return false
+            }
+            delivered = packet.frameNumber
+            return true
+        } catch {
+            finished = true
+            throw error
+        }
+    }
+
     /// Releases the file; later calls to ``next()`` return `nil`.
     public func close() {
         switch backend {
@@ -165,25 +189,37 @@ public final class CaptureFileReader {
     }
 
     private func nextClassic(_ handle: OpaquePointer) throws -> CapturedPacket? {
+        var packet = CapturedPacket(frameNumber: 0, timestampNanoseconds: 0, linkType: .ethernet, data: [], originalLength: 0)
+        return try nextClassic(handle, into: &packet) ? packet : nil
+    }
+
+    /// One libpcap record into `packet`; false at the end of the file.
+    private func nextClassic(_ handle: OpaquePointer, into packet: inout CapturedPacket) throws -> Bool {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var bytes: UnsafePointer<UInt8>?
         let status = pcap_next_ex(handle, &header, &bytes)
         switch status {
         case 1:
-            guard let header else { return nil }
-            let captured = Int(header.pointee.caplen)
-            let data = bytes.map { Array(UnsafeBufferPointer(start: $0, count: captured)) } ?? []
+            guard let header else { return false }
+            let captured = bytes == nil ? 0 : Int(header.pointee.caplen)
+            // A buffer much larger than this packet (kept from a big one) is not reused: a decoder
+            // that keeps slices of packets (TCP reassembly) would otherwise hold large copies.
+            if packet.data.capacity > max(2 * captured, 4096) { packet.data = [] }
+            packet.data.removeAll(keepingCapacity: true)
+            if let bytes { packet.data.append(contentsOf: UnsafeBufferPointer(start: bytes, count: captured)) }
             // Opened at nanosecond precision: tv_usec carries nanoseconds.
             let seconds = Int64(header.pointee.ts.tv_sec)
             let fraction = Int64(header.pointee.ts.tv_usec)
             let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-            let timestamp = overflow ? (seconds < 0 ? Int64.min : Int64.max) : scaled &+ fraction
-            return CapturedPacket(
-                frameNumber: delivered + 1, timestampNanoseconds: timestamp,
-                linkType: fileLinkType ?? LinkType(dlt: pcap_datalink(handle)),
-                data: data, originalLength: Int(header.pointee.len))
+            packet.timestampNanoseconds = overflow ? (seconds < 0 ? Int64.min : Int64.max) : scaled &+ fraction
+            packet.frameNumber = delivered + 1
+            packet.linkType = fileLinkType ?? LinkType(dlt: pcap_datalink(handle))
+            packet.originalLength = Int(header.pointee.len)
+            packet.interfaceName = nil
+            packet.interfaceIndex = 0
+            return true
         case PCAP_ERROR_BREAK:
-            return nil  // end of file
+            return false  // end of file
         default:
             let message = String(cString: pcap_geterr(handle))
             let code: PacketCaptureError.Code = message.contains("truncated") ? .truncatedFile : .malformedFile

@@ -103,7 +103,8 @@ struct DNSTransactionTracker {
         var server: Endpoint
         var transport: TransportProtocol
         var id: UInt16
-        var name: DNSName?
+        /// The question's name in uncompressed wire form.
+        var name: ArraySlice<UInt8>?
         var type: UInt16
 
         /// The fields go in as two words, and the name, folded to lower case as equality folds it,
@@ -113,13 +114,13 @@ struct DNSTransactionTracker {
             let addresses = Self.bits(client.address) &* 0x9E37_79B9_7F4A_7C15 ^ Self.bits(server.address)
             hasher.combine(transport == .tcp ? ~addresses : addresses)
             hasher.combine(UInt64(client.port) | UInt64(server.port) << 16 | UInt64(id) << 32 | UInt64(type) << 48)
-            if let name { hasher.combine(Self.foldedHash(name.wire)) }
+            if let name { hasher.combine(Self.foldedHash(name)) }
         }
 
         /// A hash of the octets that names equal but for the case of ASCII letters share: eight
         /// octets at a time with bit 5 set in each (which folds A-Z onto a-z, and maps other
         /// octets consistently), so it costs a few multiplications per name.
-        static func foldedHash(_ octets: [UInt8]) -> UInt64 {
+        static func foldedHash(_ octets: ArraySlice<UInt8>) -> UInt64 {
             octets.withUnsafeBytes { raw in
                 var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(raw.count)
                 var offset = 0
@@ -139,15 +140,14 @@ struct DNSTransactionTracker {
             }
         }
 
-        /// The cheap fields first; names byte for byte before case-folded (a response repeats
-        /// its query's name exactly, case included, nearly always).
+        /// The cheap fields first, then the names without case.
         static func == (lhs: Key, rhs: Key) -> Bool {
             guard lhs.id == rhs.id, lhs.type == rhs.type, lhs.client == rhs.client, lhs.server == rhs.server, lhs.transport == rhs.transport else {
                 return false
             }
             switch (lhs.name, rhs.name) {
             case (nil, nil): return true
-            case (let a?, let b?): return a.isIdentical(to: b) || a == b
+            case (let a?, let b?): return DNSName.wireEqualIgnoringCase(a, b)
             default: return false
             }
         }
@@ -212,9 +212,10 @@ struct DNSTransactionTracker {
         self.maxPending = maxPending
     }
 
-    static func key(_ message: DNSMessage, client: Endpoint, server: Endpoint, transport: TransportProtocol) -> Key {
-        let question = message.questions.first
-        return Key(client: client, server: server, transport: transport, id: message.header.id, name: question?.name, type: question?.type.rawValue ?? 0)
+    static func key(_ message: DNSWireMessage, client: Endpoint, server: Endpoint, transport: TransportProtocol) -> Key {
+        Key(
+            client: client, server: server, transport: transport, id: message.header.id, name: message.questionNameWire,
+            type: message.firstQuestion?.type.rawValue ?? 0)
     }
 
     /// Records a query; true when it repeats an unanswered one seen at the same vantage point.

@@ -165,17 +165,23 @@ extension HTTPExchange {
 }
 
 extension DNSEvent {
+    /// The DNS fields, read in place from the checked wire octets (no ``DNSMessage`` is built).
     fileprivate func writeJSONFields(_ w: inout JSONWriter) {
-        let m = message
+        let m = wire
         let h = m.header
         w.raw(",\"id\":")
         w.int(Int(h.id))
         if h.isResponse { w.raw(",\"qr\":true") } else { w.raw(",\"qr\":false") }
-        let edns = m.edns
+        var opt: DNSWireMessage.Record?
+        if m.additionalCount > 0 {
+            m.forEachRecord(in: .additional) { record in
+                if record.type == .opt { opt = record }
+            }
+        }
         w.raw(",\"opcode\":")
         w.opcode(h.opcode)
         w.raw(",\"rcode\":")
-        w.rcode(DNSRCode(UInt16(edns?.extendedRCode ?? 0) << 4 | UInt16(h.rcodeLow)))
+        w.rcode(DNSRCode(UInt16(opt.map { $0.ttl >> 24 } ?? 0) << 4 | UInt16(h.rcodeLow)))
         // The six flags as two literals of three each.
         switch (h.authoritative, h.truncated, h.recursionDesired) {
         case (false, false, false): w.raw(",\"flags\":{\"aa\":false,\"tc\":false,\"rd\":false")
@@ -197,8 +203,8 @@ extension DNSEvent {
         case (true, true, false): w.raw(",\"ra\":true,\"ad\":true,\"cd\":false},\"qname\":")
         case (true, true, true): w.raw(",\"ra\":true,\"ad\":true,\"cd\":true},\"qname\":")
         }
-        if let q = m.question {
-            w.name(q.name)
+        if let q = m.firstQuestion {
+            w.name(m, at: q.nameOffset)
             w.raw(",\"qtype\":")
             w.dnsType(q.type)
             w.raw(",\"qclass\":")
@@ -207,25 +213,28 @@ extension DNSEvent {
             w.raw("null,\"qtype\":null,\"qclass\":null")
         }
         w.raw(",\"questions\":")
-        w.int(m.questions.count)
+        w.int(m.questionCount)
         w.raw(",\"answers\":")
-        Self.records(m.answers, &w)
+        Self.records(m, .answer, &w)
         w.raw(",\"authority\":")
-        Self.records(m.authority, &w)
+        Self.records(m, .authority, &w)
         w.raw(",\"additional\":")
-        Self.records(m.additional, &w)
+        Self.records(m, .additional, &w)
         w.raw(",\"edns\":")
-        if let e = edns {
+        if let opt {
             w.raw("{\"udpSize\":")
-            w.int(Int(e.udpPayloadSize))
+            w.int(Int(opt.rrClass.rawValue))
             w.raw(",\"version\":")
-            w.int(Int(e.version))
+            w.int(Int(opt.ttl >> 16 & 0xff))
             w.raw(",\"do\":")
-            w.bool(e.dnssecOK)
+            w.bool(opt.ttl & 0x8000 != 0)
             w.raw(",\"options\":[")
-            for (i, o) in e.options.enumerated() {
-                if i > 0 { w.raw(",") }
-                w.int(Int(o.code))
+            var offset = opt.rdataOffset
+            let end = opt.rdataOffset + opt.rdataLength
+            while offset + 4 <= end {
+                if offset > opt.rdataOffset { w.raw(",") }
+                w.int(Int(m.u16(at: offset)))
+                offset += 4 + Int(m.u16(at: offset + 2))
             }
             w.raw("]}")
         } else {
@@ -241,14 +250,15 @@ extension DNSEvent {
         w.bool(isRetransmission)
     }
 
-    private static func records(_ records: [ResourceRecord], _ w: inout JSONWriter) {
+    private static func records(_ m: DNSWireMessage, _ section: DNSWireMessage.Section, _ w: inout JSONWriter) {
         w.raw("[")
         var first = true
-        for r in records where r.type != .opt {
+        m.forEachRecord(in: section) { r in
+            guard r.type != .opt else { return }
             if !first { w.raw(",") }
             first = false
             w.raw("{\"name\":")
-            w.name(r.name)
+            w.name(m, at: r.nameOffset)
             w.raw(",\"type\":")
             w.dnsType(r.type)
             w.raw(",\"class\":")
@@ -256,7 +266,7 @@ extension DNSEvent {
             w.raw(",\"ttl\":")
             w.int(Int(r.ttl))
             w.raw(",\"data\":")
-            w.rdata(r.data)
+            w.rdata(m, r)
             w.raw("}")
         }
         w.raw("]")
@@ -370,7 +380,7 @@ struct JSONWriter {
     }
 
     /// "00" to "99", two octets each.
-    private static let digitPairs: StaticString =
+    static let digitPairs: StaticString =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     /// `value` (10 or more) in decimal, two digits at a time from the back.
@@ -547,45 +557,41 @@ struct JSONWriter {
         appendOctet(UInt8(truncatingIfNeeded: v))
     }
 
-    /// A domain name in presentation form (as `DNSName.description` writes it) as a JSON string,
-    /// straight from the wire octets.
-    mutating func name(_ name: DNSName) {
+    /// The name at `offset` of `message` in presentation form (as `DNSName.description` writes
+    /// it) as a JSON string, straight from the wire octets.
+    mutating func name(_ message: DNSWireMessage, at offset: Int) {
         append(UInt8(ascii: "\""))
-        nameBody(name)
+        nameBody(message, at: offset)
         append(UInt8(ascii: "\""))
     }
 
-    /// The presentation form of `name`, JSON-escaped, without quotes.
-    mutating func nameBody(_ name: DNSName) {
-        let wire = name.wire
-        reserve(wire.count * 5 + 1)  // worst case: every octet as \\DDD
-        if wire.count <= 1 {
-            appendUnchecked(UInt8(ascii: "."))
-            return
-        }
-        wire.withUnsafeBufferPointer { wire in
-            var i = 0
-            while i < wire.count {
-                let length = Int(wire[i])
-                if length == 0 { break }
-                let end = min(i + 1 + length, wire.count)
-                // Copied as it is until an octet needs escaping; then the label is written again,
-                // escaped (the capacity reserved above covers either).
-                let start = position
-                for j in (i + 1)..<end {
-                    let b = wire[j]
-                    guard Self.isPlain(b) else {
-                        position = start
-                        for k in (i + 1)..<end { escapeNameOctet(wire[k]) }
-                        break
-                    }
-                    position.pointee = b
-                    position += 1
-                }
-                appendUnchecked(UInt8(ascii: "."))
-                i = end
+    /// The presentation form of the name at `offset`, JSON-escaped, without quotes.
+    mutating func nameBody(_ message: DNSWireMessage, at offset: Int) {
+        var empty = true
+        message.octets.withUnsafeBytes { raw in
+            DNSWireMessage.forEachLabel(in: raw, ofNameAt: offset) { octets in
+                empty = false
+                appendLabel(octets.assumingMemoryBound(to: UInt8.self))
             }
         }
+        if empty { append(UInt8(ascii: ".")) }
+    }
+
+    /// One label and its dot: copied as it is until an octet needs escaping; then written
+    /// again, escaped.
+    private mutating func appendLabel(_ octets: UnsafeBufferPointer<UInt8>) {
+        reserve(octets.count * 5 + 1)  // worst case: every octet as \\DDD
+        let start = position
+        for b in octets {
+            guard Self.isPlain(b) else {
+                position = start
+                for b in octets { escapeNameOctet(b) }
+                break
+            }
+            position.pointee = b
+            position += 1
+        }
+        appendUnchecked(UInt8(ascii: "."))
     }
 
     /// True for an octet a name shows as itself, in presentation form and in JSON.
@@ -623,47 +629,53 @@ struct JSONWriter {
         }
     }
 
-    /// RDATA in presentation form as a JSON string; the common types without building a String.
-    mutating func rdata(_ data: RecordData) {
-        switch data {
-        case .a(let a):
+    /// A record's RDATA in presentation form as a JSON string, read in place for the common
+    /// types; the others through ``DNSWireMessage/recordData(_:)``.
+    mutating func rdata(_ m: DNSWireMessage, _ r: DNSWireMessage.Record) {
+        let at = r.rdataOffset
+        switch r.type {
+        case .a:
             append(UInt8(ascii: "\""))
-            ipv4(a)
+            ipv4(IPv4Address(m.u32(at: at)))
             append(UInt8(ascii: "\""))
-        case .aaaa(let a):
+        case .aaaa:
             append(UInt8(ascii: "\""))
-            ipv6(a)
+            let high = UInt64(m.u32(at: at)) << 32 | UInt64(m.u32(at: at + 4))
+            ipv6(IPv6Address(high: high, low: UInt64(m.u32(at: at + 8)) << 32 | UInt64(m.u32(at: at + 12))))
             append(UInt8(ascii: "\""))
-        case .ns(let n), .cname(let n), .ptr(let n):
-            name(n)
-        case .soa(let soa):
+        case .ns, .cname, .ptr:
+            name(m, at: at)
+        case .soa:
             append(UInt8(ascii: "\""))
-            nameBody(soa.mname)
+            nameBody(m, at: at)
             append(UInt8(ascii: " "))
-            nameBody(soa.rname)
-            for value in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] {
+            let rname = m.nameEnd(at: at)
+            nameBody(m, at: rname)
+            var field = m.nameEnd(at: rname)
+            for _ in 0..<5 {
                 append(UInt8(ascii: " "))
-                int(Int(value))
+                int(Int(m.u32(at: field)))
+                field += 4
             }
             append(UInt8(ascii: "\""))
-        case .srv(let srv):
+        case .srv:
             append(UInt8(ascii: "\""))
-            int(Int(srv.priority))
+            int(Int(m.u16(at: at)))
             append(UInt8(ascii: " "))
-            int(Int(srv.weight))
+            int(Int(m.u16(at: at + 2)))
             append(UInt8(ascii: " "))
-            int(Int(srv.port))
+            int(Int(m.u16(at: at + 4)))
             append(UInt8(ascii: " "))
-            nameBody(srv.target)
+            nameBody(m, at: at + 6)
             append(UInt8(ascii: "\""))
-        case .mx(let preference, let exchange):
+        case .mx:
             append(UInt8(ascii: "\""))
-            int(Int(preference))
+            int(Int(m.u16(at: at)))
             append(UInt8(ascii: " "))
-            nameBody(exchange)
+            nameBody(m, at: at + 2)
             append(UInt8(ascii: "\""))
         default:
-            string(data.presentation)
+            string(m.recordData(r).presentation)
         }
     }
 
@@ -695,13 +707,19 @@ struct JSONWriter {
         append(UInt8(ascii: "\""))
         int(Int(ns / 1_000_000_000))
         append(UInt8(ascii: "."))
-        // Nine digits, zero-padded, written from the back.
-        var fraction = UInt32(ns % 1_000_000_000)
+        // Nine digits, zero-padded, written from the back two at a time.
+        var fraction = Int(ns % 1_000_000_000)
         reserve(9)
-        for i in stride(from: 8, through: 0, by: -1) {
-            position[i] = UInt8(truncatingIfNeeded: fraction % 10) + 48
-            fraction /= 10
+        let pairs = Self.digitPairs.utf8Start
+        var i = 7
+        while i > 0 {
+            let r = fraction % 100
+            fraction /= 100
+            position[i] = pairs[2 * r]
+            position[i + 1] = pairs[2 * r + 1]
+            i -= 2
         }
+        position[0] = UInt8(truncatingIfNeeded: fraction) + 48
         position += 9
         append(UInt8(ascii: "\""))
     }

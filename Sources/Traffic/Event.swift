@@ -93,9 +93,9 @@ enum FrameList: Sendable {
 
 /// One DNS message seen on the wire, with its pairing to the query when it is a response.
 public struct DNSEvent: Sendable {
-    public var message: DNSMessage
-    /// The message's size in octets (without the TCP length prefix).
-    public var size: Int
+    /// The message's octets (without the TCP length prefix), checked by the strict decoder; read
+    /// in place when events are written out.
+    public var wire: DNSWireMessage
     /// For a response: the frame of the query it answers (same 5-tuple, ID and question).
     public var queryFrame: Int?
     /// For a response: its time minus the paired query's time, in nanoseconds.
@@ -104,13 +104,26 @@ public struct DNSEvent: Sendable {
     /// already seen at the same vantage point (a client retransmission).
     public var isRetransmission: Bool
 
-    public init(message: DNSMessage, size: Int, queryFrame: Int? = nil, latencyNanoseconds: Int64? = nil, isRetransmission: Bool = false) {
-        self.message = message
-        self.size = size
+    public init(wire: DNSWireMessage, queryFrame: Int? = nil, latencyNanoseconds: Int64? = nil, isRetransmission: Bool = false) {
+        self.wire = wire
         self.queryFrame = queryFrame
         self.latencyNanoseconds = latencyNanoseconds
         self.isRetransmission = isRetransmission
     }
+
+    /// An event for a message given as a value (encoded with name compression, then checked).
+    ///
+    /// - Throws: ``DNSWireError`` when the message cannot be encoded.
+    public init(message: DNSMessage, queryFrame: Int? = nil, latencyNanoseconds: Int64? = nil, isRetransmission: Bool = false) throws {
+        let wire = try DNSWireMessage(validating: message.wireBytes(), options: .strict)
+        self.init(wire: wire, queryFrame: queryFrame, latencyNanoseconds: latencyNanoseconds, isRetransmission: isRetransmission)
+    }
+
+    /// The message, decoded from ``wire`` (on each access).
+    public var message: DNSMessage { wire.message }
+
+    /// The message's size in octets (without the TCP length prefix).
+    public var size: Int { wire.octets.count }
 }
 
 /// One HTTP/1.x exchange on a reassembled TCP connection: a request and its response, paired in

@@ -261,17 +261,9 @@ public final class TrafficDecoder {
         bytes: ArraySlice<UInt8>?, buffer: ByteBuffer?, source: Endpoint, destination: Endpoint, transport: TransportProtocol, frame: Int, frames: [Int]?,
         time: Int64, vantage: Int, _ emit: (Output) -> Void
     ) {
-        let message: DNSMessage
-        let size: Int
+        let message: DNSWireMessage
         do {
-            if let buffer {
-                message = try DNSMessage(wireFormat: buffer, options: .strict)
-                size = buffer.readableBytes
-            } else {
-                let bytes = bytes ?? []
-                message = try DNSMessage(wireFormat: bytes, options: .strict)
-                size = bytes.count
-            }
+            message = try DNSWireMessage(validating: buffer.map { Array($0.readableBytesView) } ?? Array(bytes ?? []), options: .strict)
         } catch {
             statistics.malformedPackets += 1
             emit(.diagnostic(TrafficError(.malformedDNS, frame: frame, "DNS message \(source) → \(destination) over \(transport.rawValue): \(error)")))
@@ -289,7 +281,7 @@ public final class TrafficDecoder {
             }
             if isDuplicate(hasher.finalize(), time: time) { return }
         }
-        var event = DNSEvent(message: message, size: size)
+        var event = DNSEvent(wire: message)
         if message.header.isResponse {
             let key = DNSTransactionTracker.key(message, client: destination, server: source, transport: transport)
             if let query = tracker.response(key, vantage: vantage) {

@@ -95,15 +95,14 @@ struct Inspect: ParsableCommand {
             }
         }
         var readError: Error?
+        var packet = CapturedPacket(frameNumber: 0, timestampNanoseconds: 0, linkType: .ethernet, data: [], originalLength: 0)
         while true {
-            let packet: CapturedPacket?
             do {
-                packet = try reader.next()
+                guard try reader.next(into: &packet) else { break }
             } catch {
                 readError = error
                 break
             }
-            guard let packet else { break }
             decoder.process(packet, handle)
         }
         decoder.finish(handle)

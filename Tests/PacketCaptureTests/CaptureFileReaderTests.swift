@@ -112,3 +112,28 @@ struct CaptureFileReaderFixtureTests {
         #expect(!packets[0].isTruncated)
     }
 }
+
+@Suite("CaptureFileReader.next(into:)")
+struct CaptureFileReaderReuseTests {
+    /// Reading into one variable yields the same packets as ``CaptureFileReader/next()``, and a
+    /// packet the caller kept is not changed by the reads after it (the storage is reused only
+    /// when nothing else holds it).
+    @Test("reading into one variable gives next()'s packets; kept packets stay intact", arguments: CaptureFileReaderFixtureTests.names)
+    func reuseMatchesNext(name: String) throws {
+        let path = fixturePath(name)
+        let expected = try CaptureFileReader.readAll(path: path)
+        let reader = try CaptureFileReader(path: path)
+        var packet = CapturedPacket(frameNumber: 0, timestampNanoseconds: 0, linkType: .ethernet, data: [], originalLength: 0)
+        var kept: [CapturedPacket] = []
+        var count = 0
+        while try reader.next(into: &packet) {
+            #expect(packet == expected[count], "\(name) frame \(count + 1)")
+            // every third packet is kept, so the next read meets a shared buffer
+            if count % 3 == 0 { kept.append(packet) }
+            count += 1
+        }
+        #expect(count == expected.count)
+        #expect(try reader.next(into: &packet) == false)
+        for packet in kept { #expect(packet == expected[packet.frameNumber - 1], "\(name) kept frame \(packet.frameNumber) changed") }
+    }
+}

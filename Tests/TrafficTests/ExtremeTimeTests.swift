@@ -40,10 +40,10 @@ import Testing
 /// The pairing key hashes names as equality compares them: case-insensitively, and not all alike.
 @Suite struct PairingKeyHashTests {
     @Test func namesFoldedLikeEqualityAndSpreadOtherwise() throws {
-        let upper = DNSTransactionTracker.Key.foldedHash(try DNSName("QUOTE.Kiada.svc.cluster.local.").wire)
-        let lower = DNSTransactionTracker.Key.foldedHash(try DNSName("quote.kiada.svc.cluster.local.").wire)
+        let upper = DNSTransactionTracker.Key.foldedHash(try DNSName("QUOTE.Kiada.svc.cluster.local.").wire[...])
+        let lower = DNSTransactionTracker.Key.foldedHash(try DNSName("quote.kiada.svc.cluster.local.").wire[...])
         #expect(upper == lower)
-        let hashes = Set(try (0..<1000).map { DNSTransactionTracker.Key.foldedHash(try DNSName("n\($0).kiada.svc.cluster.local.").wire) })
+        let hashes = Set(try (0..<1000).map { DNSTransactionTracker.Key.foldedHash(try DNSName("n\($0).kiada.svc.cluster.local.").wire[...]) })
         #expect(hashes.count == 1000)
     }
 }

@@ -10,10 +10,17 @@ import Traffic
     static let client = Endpoint(address: .v4(IPv4Address(0x0af4_0304)), port: 40000)
     static let server = Endpoint(address: .v4(IPv4Address(0x0a60_000a)), port: 53)
 
+    /// An event for `message`; the test messages all encode (a failure is a broken test).
     static func event(_ message: DNSMessage, source: Endpoint = client, destination: Endpoint = server, frame: Int = 1, latency: Int64? = nil) -> Event {
-        Event(
+        let dns: DNSEvent
+        do {
+            dns = try DNSEvent(message: message, queryFrame: latency == nil ? nil : 1, latencyNanoseconds: latency)
+        } catch {
+            preconditionFailure("test message does not encode: \(error)")
+        }
+        return Event(
             timeNanoseconds: 1_700_000_000_000_000_000, frame: frame, frames: [frame], source: source, destination: destination, transport: .udp,
-            kind: .dns(DNSEvent(message: message, size: 40, queryFrame: latency == nil ? nil : 1, latencyNanoseconds: latency)))
+            kind: .dns(dns))
     }
 
     static func query(type: DNSType = .a) -> DNSMessage { DNSMessage.query(id: 7, name: "quote.kiada.svc.cluster.local", type: type) }

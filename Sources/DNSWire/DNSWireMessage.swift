@@ -1,0 +1,228 @@
+/// A DNS message kept as its wire octets after the strict decoder has checked them, for code that
+/// reads millions of messages and shows them once (`kubetape inspect`): fields, names and records
+/// are read in place, and a ``DNSMessage`` is built only when asked for (``message``).
+///
+/// The check is ``DNSMessage``'s own decoder run without keeping what it reads, so a message is
+/// accepted here exactly when `DNSMessage(wireFormat:options:)` accepts it, with the same error.
+///
+/// ```swift
+/// let wire = try DNSWireMessage(validating: octets)
+/// if let question = wire.firstQuestion { print(wire.name(at: question.nameOffset), question.type) }
+/// wire.forEachRecord(in: .answer) { record in print(record.type, record.ttl) }
+/// ```
+public struct DNSWireMessage: Sendable {
+    /// The message's octets (without a TCP length prefix).
+    public let octets: [UInt8]
+    public let header: DNSHeader
+    public let questionCount: Int
+    public let answerCount: Int
+    public let authorityCount: Int
+    public let additionalCount: Int
+    /// Where the answer, authority and additional sections start in ``octets``.
+    @usableFromInline let sectionOffsets: (answers: Int, authority: Int, additional: Int)
+
+    /// Checks `octets` as `DNSMessage(wireFormat:options:)` would and keeps them.
+    ///
+    /// - Throws: the ``DNSWireError`` that decoding the message would throw.
+    public init(validating octets: [UInt8], options: DNSDecodingOptions = .strict) throws {
+        let offsets = try octets.withUnsafeBytes { raw in
+            var reader = WireReader(bytes: raw, building: false)
+            _ = try reader.readMessage(options: options)
+            return reader.sectionOffsets
+        }
+        self.octets = octets
+        sectionOffsets = offsets
+        header = DNSHeader(id: UInt16(octets[0]) << 8 | UInt16(octets[1]), flagBits: UInt16(octets[2]) << 8 | UInt16(octets[3]))
+        questionCount = Int(Self.u16(octets, 4))
+        answerCount = Int(Self.u16(octets, 6))
+        authorityCount = Int(Self.u16(octets, 8))
+        additionalCount = Int(Self.u16(octets, 10))
+    }
+
+    /// The message, decoded. The octets were checked by the same decoder, so this cannot fail;
+    /// if it ever did, that is a bug in DNSWire, reported as such.
+    public var message: DNSMessage {
+        do {
+            return try octets.withUnsafeBytes { raw in
+                var reader = WireReader(bytes: raw)
+                return try reader.readMessage(options: .lenient)
+            }
+        } catch {
+            preconditionFailure("DNSWireMessage: octets that passed the check failed to decode: \(error)")
+        }
+    }
+
+    /// A section of records.
+    public enum Section: Sendable {
+        case answer, authority, additional
+    }
+
+    /// The first question: where its name starts, its type and class.
+    public struct Question: Sendable {
+        public let nameOffset: Int
+        public let type: DNSType
+        public let qClass: DNSClass
+
+        @usableFromInline init(nameOffset: Int, type: DNSType, qClass: DNSClass) {
+            self.nameOffset = nameOffset
+            self.type = type
+            self.qClass = qClass
+        }
+    }
+
+    /// One resource record, located in ``octets``.
+    public struct Record: Sendable {
+        /// Where the owner name starts (possibly a compression pointer).
+        public let nameOffset: Int
+        public let type: DNSType
+        public let rrClass: DNSClass
+        public let ttl: UInt32
+        public let rdataOffset: Int
+        public let rdataLength: Int
+
+        @usableFromInline init(nameOffset: Int, type: DNSType, rrClass: DNSClass, ttl: UInt32, rdataOffset: Int, rdataLength: Int) {
+            self.nameOffset = nameOffset
+            self.type = type
+            self.rrClass = rrClass
+            self.ttl = ttl
+            self.rdataOffset = rdataOffset
+            self.rdataLength = rdataLength
+        }
+    }
+
+    /// The first question, when the message has one.
+    @inlinable
+    public var firstQuestion: Question? {
+        guard questionCount > 0 else { return nil }
+        let end = nameEnd(at: 12)
+        return Question(nameOffset: 12, type: DNSType(u16(at: end)), qClass: DNSClass(u16(at: end + 2)))
+    }
+
+    /// Calls `body` with each record of `section`, in order. Inlinable, as the label and field
+    /// readers below are: they run for every record of millions of messages.
+    @inlinable
+    public func forEachRecord(in section: Section, _ body: (Record) -> Void) {
+        var offset: Int
+        let count: Int
+        switch section {
+        case .answer: (offset, count) = (sectionOffsets.answers, answerCount)
+        case .authority: (offset, count) = (sectionOffsets.authority, authorityCount)
+        case .additional: (offset, count) = (sectionOffsets.additional, additionalCount)
+        }
+        for _ in 0..<count {
+            let fixed = nameEnd(at: offset)
+            let length = Int(u16(at: fixed + 8))
+            body(
+                Record(
+                    nameOffset: offset, type: DNSType(u16(at: fixed)), rrClass: DNSClass(u16(at: fixed + 2)), ttl: u32(at: fixed + 4),
+                    rdataOffset: fixed + 10, rdataLength: length))
+            offset = fixed + 10 + length
+        }
+    }
+
+    /// The record's data, decoded (for the types that are not read in place).
+    public func recordData(_ record: Record) -> RecordData {
+        do {
+            return try octets.withUnsafeBytes { raw in
+                var reader = WireReader(bytes: raw)
+                reader.position = record.rdataOffset
+                return try reader.readRData(type: record.type, length: record.rdataLength, end: record.rdataOffset + record.rdataLength)
+            }
+        } catch {
+            preconditionFailure("DNSWireMessage: RDATA that passed the check failed to decode: \(error)")
+        }
+    }
+
+    /// The name starting at `offset`, decoded.
+    public func name(at offset: Int) -> DNSName {
+        var wire: [UInt8] = []
+        forEachLabel(ofNameAt: offset) { label in
+            wire.append(UInt8(label.count))
+            wire.append(contentsOf: label)
+        }
+        wire.append(0)
+        return DNSName(uncheckedWire: wire)
+    }
+
+    /// Calls `body` with each label of the name starting at `offset`, left to right, following
+    /// compression pointers (the root name has none).
+    @inlinable
+    public func forEachLabel(ofNameAt offset: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+        octets.withUnsafeBytes { raw in Self.forEachLabel(in: raw, ofNameAt: offset, body) }
+    }
+
+    /// ``forEachLabel(ofNameAt:_:)`` over octets the caller has already opened (see
+    /// ``octets``), for writers that read many names of one message.
+    @inlinable
+    public static func forEachLabel(in raw: UnsafeRawBufferPointer, ofNameAt offset: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var cursor = offset
+        // Checked octets: pointers go backwards and labels fit; the bounds are still kept.
+        var hops = 0
+        while cursor < raw.count {
+            let length = Int(raw[cursor])
+            if length == 0 { return }
+            if length & 0xC0 == 0xC0 {
+                guard cursor + 1 < raw.count, hops < DNSWireLimits.maxPointerHops else { return }
+                hops += 1
+                cursor = (length & 0x3F) << 8 | Int(raw[cursor + 1])
+                continue
+            }
+            guard cursor + 1 + length <= raw.count else { return }
+            body(UnsafeRawBufferPointer(rebasing: raw[(cursor + 1)..<(cursor + 1 + length)]))
+            cursor += 1 + length
+        }
+    }
+
+    /// The first question's name in uncompressed wire form: a slice of ``octets`` (no copy) when
+    /// it is stored uncompressed, as it nearly always is.
+    public var questionNameWire: ArraySlice<UInt8>? {
+        guard questionCount > 0 else { return nil }
+        var cursor = 12
+        while cursor < octets.count {
+            let length = Int(octets[cursor])
+            if length == 0 { return octets[12...cursor] }
+            if length & 0xC0 != 0 { break }
+            cursor += 1 + length
+        }
+        return name(at: 12).wire[...]
+    }
+
+    /// The offset just past the name starting at `offset` (past its pointer, if it has one).
+    @inlinable
+    public func nameEnd(at offset: Int) -> Int {
+        octets.withUnsafeBytes { raw in
+            var cursor = offset
+            while cursor < raw.count {
+                let length = Int(raw[cursor])
+                if length == 0 { return cursor + 1 }
+                if length & 0xC0 == 0xC0 { return cursor + 2 }
+                cursor += 1 + length
+            }
+            return cursor
+        }
+    }
+
+    /// A big-endian 16-bit field; 0 past the end (never reached for checked octets).
+    @inlinable
+    static func u16(_ octets: [UInt8], _ offset: Int) -> UInt16 {
+        guard offset >= 0, offset + 1 < octets.count else { return 0 }
+        return UInt16(octets[offset]) << 8 | UInt16(octets[offset + 1])
+    }
+
+    /// A big-endian 32-bit field at `offset`; 0 past the end.
+    @inlinable
+    public func u32(at offset: Int) -> UInt32 {
+        UInt32(Self.u16(octets, offset)) << 16 | UInt32(Self.u16(octets, offset + 2))
+    }
+
+    /// A big-endian 16-bit field at `offset`; 0 past the end.
+    @inlinable
+    public func u16(at offset: Int) -> UInt16 { Self.u16(octets, offset) }
+}
+
+extension DNSName {
+    /// True when two names in uncompressed wire form are equal, ASCII letters compared without case.
+    public static func wireEqualIgnoringCase(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
+        equalFolded(a, b)
+    }
+}
