@@ -67,13 +67,15 @@ struct WireReader {
     /// one of them (an answer owner pointing at the question, typically) shares its storage
     /// instead of allocating. Four slots, replaced round robin; no allocation.
     var cachedOffsets: (Int, Int, Int, Int) = (-1, -1, -1, -1)
-    var cachedNames: (DNSName, DNSName, DNSName, DNSName) = (.root, .root, .root, .root)
+    var cachedNames: (DNSName?, DNSName?, DNSName?, DNSName?) = (nil, nil, nil, nil)
     var nextSlot = 0
     /// False to check a message without building it: every check runs, but names, records and
     /// RDATA octets are not kept (``DNSWireMessage`` validation).
     let building: Bool
     /// Where the answer, authority and additional sections start, set by ``readMessage(options:)``.
     var sectionOffsets = (answers: 0, authority: 0, additional: 0)
+    /// The first question's type and class and where its name ends; set by ``readMessage(options:)``.
+    var firstQuestion: (nameEnd: Int, type: UInt16, qClass: UInt16)?
 
     init(bytes: UnsafeRawBufferPointer, building: Bool = true) {
         self.bytes = bytes
@@ -226,35 +228,37 @@ struct WireReader {
         if qdCount > 0 {
             // never reserve more than the remaining octets could hold (5 octets per question)
             if building { message.questions.reserveCapacity(min(qdCount, remaining / 5)) }
-            for _ in 0..<qdCount {
+            for index in 0..<qdCount {
                 let name = try readName()
+                let nameEnd = position
                 let type = DNSType(try readU16("a question"))
                 let qClass = DNSClass(try readU16("a question"))
+                if index == 0 { firstQuestion = (nameEnd, type.rawValue, qClass.rawValue) }
                 if building { message.questions.append(DNSQuestion(name: name, type: type, qClass: qClass)) }
             }
         }
         sectionOffsets.answers = position
-        message.answers = try readSection(count: anCount, section: "answer")
+        try readSection(count: anCount, section: .answer, into: &message.answers)
         sectionOffsets.authority = position
-        message.authority = try readSection(count: nsCount, section: "authority")
+        try readSection(count: nsCount, section: .authority, into: &message.authority)
         sectionOffsets.additional = position
-        message.additional = try readSection(count: arCount, section: "additional")
+        try readSection(count: arCount, section: .additional, into: &message.additional)
         if position != bytes.count && !options.allowTrailingBytes {
             throw DNSWireError(.trailingBytes, at: position, "\(bytes.count - position) octets after the last record")
         }
         return message
     }
 
-    mutating func readSection(count: Int, section: String) throws -> [ResourceRecord] {
-        guard count > 0 else { return [] }
-        var records: [ResourceRecord] = []
+    /// Reads `count` records, appending them to `records` when building.
+    mutating func readSection(count: Int, section: DNSWireMessage.Section, into records: inout [ResourceRecord]) throws {
+        guard count > 0 else { return }
         if building { records.reserveCapacity(min(count, remaining / 11)) }
         var sawOPT = false
         for _ in 0..<count {
             let start = position
             let record = try readRecord()
             if record.type == .opt {
-                guard section == "additional" else {
+                guard section == .additional else {
                     throw DNSWireError(.badOPT, at: start, "OPT record in the \(section) section")
                 }
                 guard !sawOPT else { throw DNSWireError(.badOPT, at: start, "second OPT record") }
@@ -263,7 +267,6 @@ struct WireReader {
             }
             if building { records.append(record) }
         }
-        return records
     }
 
     mutating func readRecord() throws -> ResourceRecord {

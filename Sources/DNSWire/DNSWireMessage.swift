@@ -18,6 +18,8 @@ public struct DNSWireMessage: Sendable {
     public let answerCount: Int
     public let authorityCount: Int
     public let additionalCount: Int
+    /// The first question, when the message has one.
+    public let firstQuestion: Question?
     /// Where the answer, authority and additional sections start in ``octets``.
     @usableFromInline let sectionOffsets: (answers: Int, authority: Int, additional: Int)
 
@@ -25,13 +27,14 @@ public struct DNSWireMessage: Sendable {
     ///
     /// - Throws: the ``DNSWireError`` that decoding the message would throw.
     public init(validating octets: [UInt8], options: DNSDecodingOptions = .strict) throws {
-        let offsets = try octets.withUnsafeBytes { raw in
+        let (offsets, question) = try octets.withUnsafeBytes { raw in
             var reader = WireReader(bytes: raw, building: false)
             _ = try reader.readMessage(options: options)
-            return reader.sectionOffsets
+            return (reader.sectionOffsets, reader.firstQuestion)
         }
         self.octets = octets
         sectionOffsets = offsets
+        firstQuestion = question.map { Question(nameOffset: 12, type: DNSType($0.type), qClass: DNSClass($0.qClass)) }
         header = DNSHeader(id: UInt16(octets[0]) << 8 | UInt16(octets[1]), flagBits: UInt16(octets[2]) << 8 | UInt16(octets[3]))
         questionCount = Int(Self.u16(octets, 4))
         answerCount = Int(Self.u16(octets, 6))
@@ -90,33 +93,47 @@ public struct DNSWireMessage: Sendable {
         }
     }
 
-    /// The first question, when the message has one.
-    @inlinable
-    public var firstQuestion: Question? {
-        guard questionCount > 0 else { return nil }
-        let end = nameEnd(at: 12)
-        return Question(nameOffset: 12, type: DNSType(u16(at: end)), qClass: DNSClass(u16(at: end + 2)))
-    }
-
-    /// Calls `body` with each record of `section`, in order. Inlinable, as the label and field
-    /// readers below are: they run for every record of millions of messages.
+    /// Calls `body` with each record of `section`, in order.
     @inlinable
     public func forEachRecord(in section: Section, _ body: (Record) -> Void) {
-        var offset: Int
-        let count: Int
+        var cursor = records(in: section)
+        while let record = cursor.next(in: self) { body(record) }
+    }
+
+    /// A cursor over the records of `section`: ``RecordCursor/next(in:)`` gives them in order.
+    /// It holds no reference to the message, so a loop over it copies nothing.
+    @inlinable
+    public func records(in section: Section) -> RecordCursor {
         switch section {
-        case .answer: (offset, count) = (sectionOffsets.answers, answerCount)
-        case .authority: (offset, count) = (sectionOffsets.authority, authorityCount)
-        case .additional: (offset, count) = (sectionOffsets.additional, additionalCount)
+        case .answer: return RecordCursor(offset: sectionOffsets.answers, remaining: answerCount)
+        case .authority: return RecordCursor(offset: sectionOffsets.authority, remaining: authorityCount)
+        case .additional: return RecordCursor(offset: sectionOffsets.additional, remaining: additionalCount)
         }
-        for _ in 0..<count {
-            let fixed = nameEnd(at: offset)
-            let length = Int(u16(at: fixed + 8))
-            body(
-                Record(
-                    nameOffset: offset, type: DNSType(u16(at: fixed)), rrClass: DNSClass(u16(at: fixed + 2)), ttl: u32(at: fixed + 4),
-                    rdataOffset: fixed + 10, rdataLength: length))
+    }
+
+    /// Where the next record of a section starts and how many are left. Inlinable, as the label
+    /// and field readers below are: they run for every record of millions of messages.
+    public struct RecordCursor: Sendable {
+        @usableFromInline var offset: Int
+        @usableFromInline var remaining: Int
+
+        @usableFromInline init(offset: Int, remaining: Int) {
+            self.offset = offset
+            self.remaining = remaining
+        }
+
+        /// The next record of `message` (the message this cursor came from), or nil after the last.
+        @inlinable
+        public mutating func next(in message: DNSWireMessage) -> Record? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let fixed = message.nameEnd(at: offset)
+            let length = Int(message.u16(at: fixed + 8))
+            let record = Record(
+                nameOffset: offset, type: DNSType(message.u16(at: fixed)), rrClass: DNSClass(message.u16(at: fixed + 2)), ttl: message.u32(at: fixed + 4),
+                rdataOffset: fixed + 10, rdataLength: length)
             offset = fixed + 10 + length
+            return record
         }
     }
 

@@ -253,8 +253,9 @@ extension DNSEvent {
     private static func records(_ m: DNSWireMessage, _ section: DNSWireMessage.Section, _ w: inout JSONWriter) {
         w.raw("[")
         var first = true
-        m.forEachRecord(in: section) { r in
-            guard r.type != .opt else { return }
+        var cursor = m.records(in: section)
+        while let r = cursor.next(in: m) {
+            guard r.type != .opt else { continue }
             if !first { w.raw(",") }
             first = false
             w.raw("{\"name\":")
@@ -300,6 +301,10 @@ final class ByteSink {
     @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) var count = 0
     @exclusivity(unchecked) private(set) var capacity: Int
+    /// The last whole-seconds value ``JSONWriter/time(_:)`` wrote, and its digits (up to 20).
+    @exclusivity(unchecked) var cachedSeconds: Int64 = -1
+    @exclusivity(unchecked) var cachedSecondsText: (UInt64, UInt64, UInt32) = (0, 0, 0)
+    @exclusivity(unchecked) var cachedSecondsLength = 0
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -331,6 +336,9 @@ struct JSONWriter {
     let sink: ByteSink
     private var position: UnsafeMutablePointer<UInt8>
     private var end: UnsafeMutablePointer<UInt8>
+    /// The last name ``name(_:at:)`` wrote: where it starts in its message, and where its
+    /// quoted text is in the sink and how long (one line holds one message).
+    private var lastName = (offset: -1, textStart: 0, length: 0)
 
     init(out sink: ByteSink) {
         self.sink = sink
@@ -430,23 +438,26 @@ struct JSONWriter {
         return digits
     }
 
-    /// Appends one IPv4 octet in decimal.
+    /// "0" to "255" for ``appendOctet(_:)``: each entry the digits in the low octets of a
+    /// little-endian word and their count in the top octet. Filled once, then only read.
+    nonisolated(unsafe) private static let octetText: UnsafePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)  // lives as long as the process
+        for value in 0..<256 {
+            var word: UInt32 = 0
+            let digits = Array(String(value).utf8)
+            for (i, d) in digits.enumerated() { word |= UInt32(d) << (8 * UInt32(i)) }
+            table[value] = word | UInt32(digits.count) << 24
+        }
+        return UnsafePointer(table)
+    }()
+
+    /// Appends one IPv4 octet in decimal: one word from ``octetText``.
     @inline(__always)
     mutating func appendOctet(_ b: UInt8) {
-        reserve(3)
-        if b >= 100 {
-            position[0] = b / 100 + 48
-            position[1] = b / 10 % 10 + 48
-            position[2] = b % 10 + 48
-            position += 3
-        } else if b >= 10 {
-            position[0] = b / 10 + 48
-            position[1] = b % 10 + 48
-            position += 2
-        } else {
-            position[0] = b + 48
-            position += 1
-        }
+        reserve(4)
+        let entry = Self.octetText[Int(b)]
+        UnsafeMutableRawPointer(position).storeBytes(of: (entry & 0x00ff_ffff).littleEndian, as: UInt32.self)
+        position += Int(entry >> 24)
     }
 
     /// Appends a short literal byte by byte (cheaper than memmove for a few octets).
@@ -560,9 +571,22 @@ struct JSONWriter {
     /// The name at `offset` of `message` in presentation form (as `DNSName.description` writes
     /// it) as a JSON string, straight from the wire octets.
     mutating func name(_ message: DNSWireMessage, at offset: Int) {
+        // A name that is only a pointer is the name it points to: an answer's owner is
+        // nearly always the question's name, which is then copied as written the first time.
+        var start = offset
+        let lead = message.u16(at: offset)
+        if lead & 0xC000 == 0xC000 { start = Int(lead & 0x3FFF) }
+        if start == lastName.offset {
+            reserve(lastName.length)
+            position.update(from: sink.base + lastName.textStart, count: lastName.length)
+            position += lastName.length
+            return
+        }
+        let textStart = position - sink.base
         append(UInt8(ascii: "\""))
-        nameBody(message, at: offset)
+        nameBody(message, at: start)
         append(UInt8(ascii: "\""))
+        lastName = (start, textStart, position - sink.base - textStart)
     }
 
     /// The presentation form of the name at `offset`, JSON-escaped, without quotes.
@@ -580,18 +604,37 @@ struct JSONWriter {
     /// One label and its dot: copied as it is until an octet needs escaping; then written
     /// again, escaped.
     private mutating func appendLabel(_ octets: UnsafeBufferPointer<UInt8>) {
-        reserve(octets.count * 5 + 1)  // worst case: every octet as \\DDD
-        let start = position
-        for b in octets {
-            guard Self.isPlain(b) else {
-                position = start
-                for b in octets { escapeNameOctet(b) }
-                break
-            }
-            position.pointee = b
-            position += 1
+        let n = octets.count
+        reserve(n * 5 + 1)  // worst case: every octet as \\DDD
+        var plain = true
+        for b in octets where !Self.isPlain(b) {
+            plain = false
+            break
         }
-        appendUnchecked(UInt8(ascii: "."))
+        guard plain, let source = octets.baseAddress else {
+            for b in octets { escapeNameOctet(b) }
+            appendUnchecked(UInt8(ascii: "."))
+            return
+        }
+        // Whole words, the last one overlapping (labels are short: cheaper than memcpy); the
+        // capacity reserved above covers a word past the label.
+        let target = UnsafeMutableRawPointer(position)
+        let from = UnsafeRawPointer(source)
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                target.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            target.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            target.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            target.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
+        } else {
+            for i in 0..<n { position[i] = source[i] }
+        }
+        position[n] = UInt8(ascii: ".")
+        position += n + 1
     }
 
     /// True for an octet a name shows as itself, in presentation form and in JSON.
@@ -705,7 +748,27 @@ struct JSONWriter {
             return
         }
         append(UInt8(ascii: "\""))
-        int(Int(ns / 1_000_000_000))
+        let seconds = ns / 1_000_000_000
+        reserve(32)
+        if seconds == sink.cachedSeconds {
+            // the same second as the line before, as most are: its digits again
+            let target = UnsafeMutableRawPointer(position)
+            target.storeBytes(of: sink.cachedSecondsText.0, as: UInt64.self)
+            target.storeBytes(of: sink.cachedSecondsText.1, toByteOffset: 8, as: UInt64.self)
+            target.storeBytes(of: sink.cachedSecondsText.2, toByteOffset: 16, as: UInt32.self)
+            position += sink.cachedSecondsLength
+        } else {
+            let start = position
+            int(Int(seconds))
+            let length = position - start
+            if length <= 20 {
+                var text: (UInt64, UInt64, UInt32) = (0, 0, 0)
+                withUnsafeMutableBytes(of: &text) { $0.copyMemory(from: UnsafeRawBufferPointer(start: start, count: length)) }
+                sink.cachedSeconds = seconds
+                sink.cachedSecondsText = text
+                sink.cachedSecondsLength = length
+            }
+        }
         append(UInt8(ascii: "."))
         // Nine digits, zero-padded, written from the back two at a time.
         var fraction = Int(ns % 1_000_000_000)

@@ -149,6 +149,60 @@ import Traffic
         }
     }
 
+    /// Plain labels of every length (the word-wise copy's short, overlapping and multi-word
+    /// cases), in question, owner and RDATA names.
+    @Test func plainLabelsOfEveryLengthAreCopiedWhole() throws {
+        for length in 1...63 {
+            let label = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            let name = try DNSName(labels: [label, Array("kiada".utf8), label])
+            var m = DNSMessage.query(id: 1, name: name, type: .cname)
+            m.header.isResponse = true
+            m.answers = [ResourceRecord(name: name, ttl: 5, data: .cname(try DNSName(labels: [label])))]
+            let line = Self.event(m).jsonLine
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(length): \(line)")
+            #expect(object["qname"] as? String == name.description, "length \(length)")
+            let answer = try #require((object["answers"] as? [[String: Any]])?.first)
+            #expect(answer["name"] as? String == name.description && answer["data"] as? String == "\(String(decoding: label, as: UTF8.self)).")
+        }
+    }
+
+    /// Every IPv4 octet value, in every position of an endpoint and of A data.
+    @Test func everyIPv4OctetIsWrittenInDecimal() {
+        for value in 0...255 {
+            let v = UInt32(value)
+            let address = IPv4Address(v << 24 | (255 - v) << 16 | v << 8 | (v / 2))
+            var m = Self.query()
+            m.header.isResponse = true
+            m.answers = [ResourceRecord(name: m.questions[0].name, ttl: 5, data: .a(address))]
+            let line = Self.event(m, source: Endpoint(address: .v4(address), port: 53)).jsonLine
+            let text = "\(value).\(255 - value).\(value).\(value / 2)"
+            #expect(address.description == text)
+            #expect(line.contains(#""src":"\#(text):53""#) && line.contains(#""data":"\#(text)""#), "\(line)")
+        }
+    }
+
+    /// Lines written one after another reuse the seconds digits of the line before only when
+    /// the second is the same.
+    @Test func consecutiveTimesInTheSameAndOtherSeconds() {
+        let writer = JSONLinesWriter()
+        let times: [Int64] = [
+            1_700_000_000_000_000_000, 1_700_000_000_999_999_999, 1_700_000_001_000_000_000, 1_700_000_000_000_000_001, 5, 999_999_999, 1_000_000_000,
+            Int64.max,
+        ]
+        for time in times {
+            var event = Self.event(Self.query())
+            event.timeNanoseconds = time
+            writer.write(event)
+        }
+        let lines = writer.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.split(separator: "\n")
+        #expect(lines.count == times.count)
+        for (line, time) in zip(lines, times) {
+            let fraction = String(time % 1_000_000_000)
+            let expected = "\(time / 1_000_000_000)." + String(repeating: "0", count: 9 - fraction.count) + fraction
+            #expect(line.contains(#""time":"\#(expected)""#), "\(time): \(line)")
+        }
+    }
+
     /// At most 16 unanswered queries are remembered per question: a query followed by 16 more
     /// from another vantage point is forgotten, so its own response pairs with the latest query.
     @Test func theSeventeenthOldestQueryIsForgotten() throws {
