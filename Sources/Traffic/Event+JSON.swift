@@ -158,7 +158,7 @@ extension HTTPExchange {
         w.raw(",\"responseBodyLength\":")
         w.optionalInt(response?.bodyLength)
         w.raw(",\"bodyPreview\":")
-        if let r = response { w.string(String(decoding: r.bodyPreview, as: UTF8.self)) } else { w.raw("null") }
+        if let r = response { w.text(r.bodyPreview) } else { w.raw("null") }
         w.raw(",\"latencyMs\":")
         if let l = latencyNanoseconds { w.milliseconds(l) } else { w.raw("null") }
     }
@@ -861,32 +861,98 @@ struct JSONWriter {
     }
 
     mutating func string(_ s: String) {
-        append(UInt8(ascii: "\""))
         var s = s
-        let plain = s.withUTF8 { bytes -> Bool in
-            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
-            append(contentsOf: bytes)
-            return true
+        s.withUTF8 { escaped($0) }
+    }
+
+    /// Octets that should be UTF-8 text (an HTTP body) as a JSON string: ASCII is written as it
+    /// is (escaped); anything else goes through `String(decoding:as:)`, which replaces invalid
+    /// sequences, as the text view does.
+    mutating func text(_ octets: [UInt8]) {
+        let ascii = octets.withUnsafeBufferPointer { Self.isASCII($0) }
+        if ascii {
+            octets.withUnsafeBufferPointer { escaped($0) }
+        } else {
+            string(String(decoding: octets, as: UTF8.self))
         }
-        if plain {
-            append(UInt8(ascii: "\""))
+    }
+
+    /// True when no octet has its high bit set (eight at a time).
+    static func isASCII(_ octets: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = octets.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= octets.count {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < octets.count {
+            if octets[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// UTF-8 octets as a JSON string: eight at a time while none needs escaping (no control
+    /// character, quote or backslash), the others one by one.
+    mutating func escaped(_ octets: UnsafeBufferPointer<UInt8>) {
+        reserve(octets.count * 6 + 2)  // worst case: every octet as \\u00XX
+        appendUnchecked(UInt8(ascii: "\""))
+        guard let base = octets.baseAddress else {
+            appendUnchecked(UInt8(ascii: "\""))
             return
         }
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case 0x0a: raw("\\n")
-            case 0x0d: raw("\\r")
-            case 0x09: raw("\\t")
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                raw("\\u00")
-                append(hex[Int(b >> 4)])
-                append(hex[Int(b & 0xf)])
-            default: append(b)
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        while i < octets.count {
+            if i + 8 <= octets.count {
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                // an octet below 0x20, or equal to '"' or '\\' (exact tests of "some octet")
+                let below = (word &- ones &* 0x20) & ~word & highs
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5c)
+                let hasQuote = (quote &- ones) & ~quote & highs
+                let hasBackslash = (backslash &- ones) & ~backslash & highs
+                if below | hasQuote | hasBackslash == 0 {
+                    UnsafeMutableRawPointer(position).storeBytes(of: word, as: UInt64.self)
+                    position += 8
+                    i += 8
+                    continue
+                }
             }
+            escapeOctet(octets[i])
+            i += 1
         }
-        append(UInt8(ascii: "\""))
+        appendUnchecked(UInt8(ascii: "\""))
+    }
+
+    /// One octet of a JSON string, escaped if it must be (capacity already reserved).
+    @inline(__always)
+    private mutating func escapeOctet(_ b: UInt8) {
+        switch b {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(b)
+        case 0x0a:
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(UInt8(ascii: "n"))
+        case 0x0d:
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(UInt8(ascii: "r"))
+        case 0x09:
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(UInt8(ascii: "t"))
+        case 0..<0x20:
+            appendUnchecked(UInt8(ascii: "\\"))
+            appendUnchecked(UInt8(ascii: "u"))
+            appendUnchecked(UInt8(ascii: "0"))
+            appendUnchecked(UInt8(ascii: "0"))
+            appendUnchecked(JSONWriter.hexDigits[Int(b >> 4)])
+            appendUnchecked(JSONWriter.hexDigits[Int(b & 0xf)])
+        default:
+            appendUnchecked(b)
+        }
     }
 }
