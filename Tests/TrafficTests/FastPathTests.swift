@@ -203,6 +203,32 @@ import Traffic
         }
     }
 
+    /// Every octet that JSON must escape, at every position of a body preview and of a URI
+    /// (the word-at-a-time scan's lanes and tail), plus non-ASCII and invalid UTF-8, reads back
+    /// as the text it was.
+    @Test func stringsEscapeEveryOctetAtEveryPosition() throws {
+        let specials: [[UInt8]] = (0..<0x20).map { [UInt8($0)] } + [[0x22], [0x5c], [0x7f], Array("é".utf8), [0xff]]
+        for special in specials {
+            for position in 0...17 {
+                var body = Array("abcdefghijklmnopq".utf8)
+                body.insert(contentsOf: special, at: position)
+                let uri = "/" + String(decoding: body, as: UTF8.self)
+                let exchange = HTTPExchange(
+                    client: Self.client, server: Self.server,
+                    request: .init(method: "GET", uri: uri, version: "HTTP/1.1", host: nil, bodyPreview: [], bodyLength: 0, frame: 1, timeNanoseconds: 0),
+                    response: .init(
+                        status: 200, reason: "OK", version: "HTTP/1.1", contentType: nil, chunked: false, bodyPreview: body, bodyLength: body.count, frame: 2,
+                        timeNanoseconds: 1))
+                let event = Event(
+                    timeNanoseconds: 1, frame: 2, frames: [1, 2], source: Self.client, destination: Self.server, transport: .tcp, kind: .http(exchange))
+                let line = event.jsonLine
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(special) at \(position): \(line)")
+                #expect(object["bodyPreview"] as? String == String(decoding: body, as: UTF8.self), "\(special) at \(position): \(line)")
+                #expect(object["uri"] as? String == uri, "\(special) at \(position): \(line)")
+            }
+        }
+    }
+
     /// At most 16 unanswered queries are remembered per question: a query followed by 16 more
     /// from another vantage point is forgotten, so its own response pairs with the latest query.
     @Test func theSeventeenthOldestQueryIsForgotten() throws {
