@@ -16,7 +16,7 @@ import NIOHTTP1
 /// Not thread-safe: it belongs to one decoder, created on the thread that decodes.
 final class HTTPDecoderHost {
     /// The end of a host channel's pipeline: keeps what the decoder fired.
-    final class Collector<Part>: ChannelInboundHandler {
+    class Collector<Part>: ChannelInboundHandler {
         typealias InboundIn = Part
 
         /// Parts fired since the connection parser last read them.
@@ -26,6 +26,8 @@ final class HTTPDecoderHost {
 
         init() { parts.reserveCapacity(8) }
 
+        /// Overridden by ``RequestCollector`` and ``ResponseCollector``, where `Part` is a concrete
+        /// type: there the cast out of `NIOAny` does not look up generic metadata for every part.
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             parts.append(unwrapInboundIn(data))
         }
@@ -37,6 +39,20 @@ final class HTTPDecoderHost {
         func takeError() -> (any Error)? {
             defer { error = nil }
             return error
+        }
+    }
+
+    /// The collector of request parts.
+    final class RequestCollector: Collector<HTTPServerRequestPart> {
+        override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            parts.append(unwrapInboundIn(data))
+        }
+    }
+
+    /// The collector of response parts.
+    final class ResponseCollector: Collector<HTTPClientResponsePart> {
+        override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            parts.append(unwrapInboundIn(data))
         }
     }
 
@@ -117,8 +133,8 @@ final class HTTPDecoderHost {
         }
     }
 
-    let requests = Collector<HTTPServerRequestPart>()
-    let responses = Collector<HTTPClientResponsePart>()
+    let requests = RequestCollector()
+    let responses = ResponseCollector()
     private let requestChannel = EmbeddedChannel()
     private let responseChannel = EmbeddedChannel()
     private let requestContext: ChannelHandlerContext
