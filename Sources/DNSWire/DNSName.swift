@@ -12,9 +12,10 @@ public struct DNSName: Sendable, CustomStringConvertible {
 
     init(uncheckedWire: [UInt8]) { wire = uncheckedWire }
 
-    /// What a reader that only checks a message returns for a name that is not the root (`*.`),
-    /// so that "owned by the root" checks still work; never seen outside DNSWire.
-    static let uncheckedPlaceholder = DNSName(uncheckedWire: [1, UInt8(ascii: "*"), 0])
+    /// What a reader that only checks a message returns for a name that is not the root, so
+    /// that "owned by the root" checks still work; never seen outside DNSWire. Its storage is
+    /// the shared empty array, which costs no reference counting.
+    static var uncheckedPlaceholder: DNSName { DNSName(uncheckedWire: []) }
 
     /// Builds a name from labels (each 1...63 octets), failing if a limit is broken.
     public init(labels: [some Collection<UInt8>]) throws {

@@ -14,32 +14,39 @@ public struct DNSWireMessage: Sendable {
     /// The message's octets (without a TCP length prefix).
     public let octets: [UInt8]
     public let header: DNSHeader
-    public let questionCount: Int
-    public let answerCount: Int
-    public let authorityCount: Int
-    public let additionalCount: Int
+    // Kept small (a message value is moved several times per packet): the four section counts,
+    // where the answer, authority and additional sections start, the first question's type
+    // and class.
+    @usableFromInline let counts: (UInt16, UInt16, UInt16, UInt16)
+    @usableFromInline let sectionOffsets: (answers: UInt32, authority: UInt32, additional: UInt32)
+    @usableFromInline let questionFields: (type: UInt16, qClass: UInt16)
+
+    @inlinable public var questionCount: Int { Int(counts.0) }
+    @inlinable public var answerCount: Int { Int(counts.1) }
+    @inlinable public var authorityCount: Int { Int(counts.2) }
+    @inlinable public var additionalCount: Int { Int(counts.3) }
+
     /// The first question, when the message has one.
-    public let firstQuestion: Question?
-    /// Where the answer, authority and additional sections start in ``octets``.
-    @usableFromInline let sectionOffsets: (answers: Int, authority: Int, additional: Int)
+    @inlinable
+    public var firstQuestion: Question? {
+        guard counts.0 > 0 else { return nil }
+        return Question(nameOffset: 12, type: DNSType(questionFields.type), qClass: DNSClass(questionFields.qClass))
+    }
 
     /// Checks `octets` as `DNSMessage(wireFormat:options:)` would and keeps them.
     ///
     /// - Throws: the ``DNSWireError`` that decoding the message would throw.
     public init(validating octets: [UInt8], options: DNSDecodingOptions = .strict) throws {
-        let (offsets, question) = try octets.withUnsafeBytes { raw in
+        let (offsets, question, checkedHeader) = try octets.withUnsafeBytes { raw in
             var reader = WireReader(bytes: raw, building: false)
-            _ = try reader.readMessage(options: options)
-            return (reader.sectionOffsets, reader.firstQuestion)
+            let checked = try reader.readMessage(options: options)
+            return (reader.sectionOffsets, reader.firstQuestion, checked.header)
         }
         self.octets = octets
-        sectionOffsets = offsets
-        firstQuestion = question.map { Question(nameOffset: 12, type: DNSType($0.type), qClass: DNSClass($0.qClass)) }
-        header = DNSHeader(id: UInt16(octets[0]) << 8 | UInt16(octets[1]), flagBits: UInt16(octets[2]) << 8 | UInt16(octets[3]))
-        questionCount = Int(Self.u16(octets, 4))
-        answerCount = Int(Self.u16(octets, 6))
-        authorityCount = Int(Self.u16(octets, 8))
-        additionalCount = Int(Self.u16(octets, 10))
+        sectionOffsets = (UInt32(offsets.answers), UInt32(offsets.authority), UInt32(offsets.additional))
+        header = checkedHeader
+        questionFields = (question?.type ?? 0, question?.qClass ?? 0)
+        counts = (Self.u16(octets, 4), Self.u16(octets, 6), Self.u16(octets, 8), Self.u16(octets, 10))
     }
 
     /// The message, decoded. The octets were checked by the same decoder, so this cannot fail;
@@ -105,9 +112,9 @@ public struct DNSWireMessage: Sendable {
     @inlinable
     public func records(in section: Section) -> RecordCursor {
         switch section {
-        case .answer: return RecordCursor(offset: sectionOffsets.answers, remaining: answerCount)
-        case .authority: return RecordCursor(offset: sectionOffsets.authority, remaining: authorityCount)
-        case .additional: return RecordCursor(offset: sectionOffsets.additional, remaining: additionalCount)
+        case .answer: return RecordCursor(offset: Int(sectionOffsets.answers), remaining: answerCount)
+        case .authority: return RecordCursor(offset: Int(sectionOffsets.authority), remaining: authorityCount)
+        case .additional: return RecordCursor(offset: Int(sectionOffsets.additional), remaining: additionalCount)
         }
     }
 

@@ -16,9 +16,13 @@ extension Event {
         case .dns: w.raw("{\"kind\":\"dns\",\"frame\":")
         case .http: w.raw("{\"kind\":\"http\",\"frame\":")
         }
+        let frameStart = w.offset
         w.int(frame)
+        let frameLength = w.offset - frameStart
         w.raw(",\"frames\":[")
         switch frameList {
+        case .one(let f) where f == frame:
+            w.repeatOctets(from: frameStart, count: frameLength)
         case .one(let f):
             w.int(f)
         case .many(let list):
@@ -377,6 +381,16 @@ struct JSONWriter {
         position += 1
     }
 
+    /// Where the next octet goes, counted from the start of the sink (stable when it grows).
+    var offset: Int { position - sink.base }
+
+    /// Appends again `count` octets this writer already wrote at `start` (an ``offset``).
+    mutating func repeatOctets(from start: Int, count: Int) {
+        reserve(count)
+        position.update(from: sink.base + start, count: count)
+        position += count
+    }
+
     /// Appends `value` in decimal.
     @inline(__always)
     mutating func appendDecimal(_ value: UInt64) {
@@ -395,9 +409,22 @@ struct JSONWriter {
     private mutating func appendDecimalDigits(_ value: UInt64) {
         let digits = Self.decimalDigits(value)
         reserve(digits)
+        // 32-bit arithmetic for the values that fit (nearly all): cheaper divisions by 100
+        if value <= UInt64(UInt32.max) {
+            writeDigits(UInt32(truncatingIfNeeded: value), count: digits)
+        } else {
+            writeDigits(value, count: digits)
+        }
+        position += digits
+    }
+
+    /// Writes the `count` digits of `value` (10 or more) at the cursor, two at a time from the
+    /// back; the cursor stays (capacity already reserved).
+    @inline(__always)
+    private func writeDigits<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value, count: Int) {
         let pairs = Self.digitPairs.utf8Start
         var v = value
-        var i = digits
+        var i = count
         while v >= 100 {
             let r = Int(v % 100)
             v /= 100
@@ -406,14 +433,11 @@ struct JSONWriter {
             position[i + 1] = pairs[2 * r + 1]
         }
         if v >= 10 {
-            i -= 2
-            position[i] = pairs[2 * Int(v)]
-            position[i + 1] = pairs[2 * Int(v) + 1]
+            position[0] = pairs[2 * Int(v)]
+            position[1] = pairs[2 * Int(v) + 1]
         } else {
-            i -= 1
-            position[i] = UInt8(truncatingIfNeeded: v) + 48
+            position[0] = UInt8(truncatingIfNeeded: v) + 48
         }
-        position += digits
     }
 
     /// The number of decimal digits of `value` (10 or more): a few comparisons for the sizes
@@ -451,10 +475,9 @@ struct JSONWriter {
         return UnsafePointer(table)
     }()
 
-    /// Appends one IPv4 octet in decimal: one word from ``octetText``.
+    /// Appends one IPv4 octet in decimal: one word from ``octetText`` (four octets reserved).
     @inline(__always)
-    mutating func appendOctet(_ b: UInt8) {
-        reserve(4)
+    mutating func appendOctetUnchecked(_ b: UInt8) {
         let entry = Self.octetText[Int(b)]
         UnsafeMutableRawPointer(position).storeBytes(of: (entry & 0x00ff_ffff).littleEndian, as: UInt32.self)
         position += Int(entry >> 24)
@@ -559,13 +582,14 @@ struct JSONWriter {
 
     mutating func ipv4(_ a: IPv4Address) {
         let v = a.value
-        appendOctet(UInt8(truncatingIfNeeded: v >> 24))
-        append(UInt8(ascii: "."))
-        appendOctet(UInt8(truncatingIfNeeded: v >> 16))
-        append(UInt8(ascii: "."))
-        appendOctet(UInt8(truncatingIfNeeded: v >> 8))
-        append(UInt8(ascii: "."))
-        appendOctet(UInt8(truncatingIfNeeded: v))
+        reserve(20)  // 15 octets of text, and the last table word's spare octet
+        appendOctetUnchecked(UInt8(truncatingIfNeeded: v >> 24))
+        appendUnchecked(UInt8(ascii: "."))
+        appendOctetUnchecked(UInt8(truncatingIfNeeded: v >> 16))
+        appendUnchecked(UInt8(ascii: "."))
+        appendOctetUnchecked(UInt8(truncatingIfNeeded: v >> 8))
+        appendUnchecked(UInt8(ascii: "."))
+        appendOctetUnchecked(UInt8(truncatingIfNeeded: v))
     }
 
     /// The name at `offset` of `message` in presentation form (as `DNSName.description` writes
