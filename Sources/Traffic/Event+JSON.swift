@@ -492,9 +492,15 @@ struct JSONWriter {
         }
         let n = s.utf8CodeUnitCount
         reserve(n + 16)
-        let source = UnsafeRawPointer(s.utf8Start)
+        copyShort(from: UnsafeRawPointer(s.utf8Start), count: n)
+        position += n
+    }
+
+    /// Copies `n` octets to the cursor (which stays) in whole words, the last one overlapping;
+    /// for short runs, where this beats memcpy. Capacity for `n` must be reserved.
+    @inline(__always)
+    private func copyShort(from source: UnsafeRawPointer, count n: Int) {
         let target = UnsafeMutableRawPointer(position)
-        // Whole words, the last one overlapping: the length is known where this is inlined.
         if n >= 8 {
             var i = 0
             while i + 8 < n {
@@ -508,7 +514,6 @@ struct JSONWriter {
         } else {
             for i in 0..<n { position[i] = source.load(fromByteOffset: i, as: UInt8.self) }
         }
-        position += n
     }
 
     @inline(__always)
@@ -640,23 +645,8 @@ struct JSONWriter {
             appendUnchecked(UInt8(ascii: "."))
             return
         }
-        // Whole words, the last one overlapping (labels are short: cheaper than memcpy); the
-        // capacity reserved above covers a word past the label.
-        let target = UnsafeMutableRawPointer(position)
-        let from = UnsafeRawPointer(source)
-        if n >= 8 {
-            var i = 0
-            while i + 8 < n {
-                target.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
-            target.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
-        } else if n >= 4 {
-            target.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
-            target.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
-        } else {
-            for i in 0..<n { position[i] = source[i] }
-        }
+        // labels are short: cheaper than memcpy
+        copyShort(from: UnsafeRawPointer(source), count: n)
         position[n] = UInt8(ascii: ".")
         position += n + 1
     }
