@@ -250,20 +250,19 @@ public final class TrafficDecoder {
                         "DNS message \(source) → \(destination) cut by the snap length: \(p.count - 8) of \(length - 8) octets captured")))
             return
         }
-        dns(
-            bytes: p[(s + 8)..<(s + length)], buffer: nil, source: source, destination: destination, transport: .udp, frame: frame, frames: frames,
-            time: time,
-            vantage: vantage, emit)
+        // The message copied straight out of the packet (no slice of it is made).
+        let octets = p.withUnsafeBytes { Array($0[8..<length]) }
+        dns(octets: octets, source: source, destination: destination, transport: .udp, frame: frame, frames: frames, time: time, vantage: vantage, emit)
     }
 
     /// One DNS message; `frames` nil when it came in `frame` alone.
     private func dns(
-        bytes: ArraySlice<UInt8>?, buffer: ByteBuffer?, source: Endpoint, destination: Endpoint, transport: TransportProtocol, frame: Int, frames: [Int]?,
-        time: Int64, vantage: Int, _ emit: (Output) -> Void
+        octets: [UInt8], source: Endpoint, destination: Endpoint, transport: TransportProtocol, frame: Int, frames: [Int]?, time: Int64, vantage: Int,
+        _ emit: (Output) -> Void
     ) {
         let message: DNSWireMessage
         do {
-            message = try DNSWireMessage(validating: buffer.map { Array($0.readableBytesView) } ?? Array(bytes ?? []), options: .strict)
+            message = try DNSWireMessage(validating: octets, options: .strict)
         } catch {
             statistics.malformedPackets += 1
             emit(.diagnostic(TrafficError(.malformedDNS, frame: frame, "DNS message \(source) → \(destination) over \(transport.rawValue): \(error)")))
@@ -274,11 +273,7 @@ public final class TrafficDecoder {
             hasher.combine(source)
             hasher.combine(destination)
             hasher.combine(transport)
-            if let buffer {
-                buffer.withUnsafeReadableBytes { hasher.combine(bytes: $0) }
-            } else if let bytes {
-                bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-            }
+            octets.withUnsafeBytes { hasher.combine(bytes: $0) }
             if isDuplicate(hasher.finalize(), time: time) { return }
         }
         var event = DNSEvent(wire: message)
@@ -495,7 +490,7 @@ public final class TrafficDecoder {
                         }
                         guard let message else { break }
                         dns(
-                            bytes: nil, buffer: message.bytes, source: source, destination: destination, transport: .tcp, frame: message.frame,
+                            octets: Array(message.bytes.readableBytesView), source: source, destination: destination, transport: .tcp, frame: message.frame,
                             frames: message.frames, time: message.time, vantage: connection.key.vantage, emit)
                     }
                 }
