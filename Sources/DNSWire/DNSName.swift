@@ -199,26 +199,31 @@ public struct DNSName: Sendable, CustomStringConvertible {
     /// Presentation form with a trailing dot, `\.`, `\\` and `\DDD` escapes as dig prints them.
     public var description: String {
         if isRoot { return "." }
-        var out = ""
-        out.reserveCapacity(wire.count + 2)
-        for label in labels {
-            for b in label {
+        // Built as octets (all ASCII), then made a String once.
+        var out: [UInt8] = []
+        out.reserveCapacity(wire.count + 8)
+        var i = 0
+        while i < wire.count, wire[i] != 0 {
+            let end = min(i + 1 + Int(wire[i]), wire.count)
+            for b in wire[(i + 1)..<end] {
                 switch b {
                 case UInt8(ascii: "."), UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "("),
                     UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "$"), UInt8(ascii: "@"):
-                    out.append("\\")
-                    out.append(Character(Unicode.Scalar(b)))
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(b)
                 case 0x21...0x7e:
-                    out.append(Character(Unicode.Scalar(b)))
+                    out.append(b)
                 default:
-                    out.append("\\")
-                    let s = String(b)
-                    out.append(String(repeating: "0", count: 3 - s.count) + s)
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(48 + b / 100)
+                    out.append(48 + b / 10 % 10)
+                    out.append(48 + b % 10)
                 }
             }
-            out.append(".")
+            out.append(UInt8(ascii: "."))
+            i = end
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
