@@ -630,8 +630,8 @@ struct JSONWriter {
         if empty { append(UInt8(ascii: ".")) }
     }
 
-    /// One label and its dot: copied as it is until an octet needs escaping; then written
-    /// again, escaped.
+    /// One label and its dot: copied whole when no octet needs escaping, else escaped octet
+    /// by octet.
     private mutating func appendLabel(_ octets: UnsafeBufferPointer<UInt8>) {
         let n = octets.count
         reserve(n * 5 + 1)  // worst case: every octet as \\DDD
