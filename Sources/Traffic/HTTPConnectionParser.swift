@@ -29,17 +29,46 @@ final class HTTPConnectionParser {
     @exclusivity(unchecked) private var requestHeadsWritten = 0
     @exclusivity(unchecked) private var finalResponsesSeen = 0
 
-    private struct Partial {
-        var head: String
-        var uri: String
-        var version: String
-        var host: String?
-        var status: Int
-        var contentType: String?
-        var chunked: Bool
+    /// A request or response being read. A class: it is updated in place as parts and frames
+    /// arrive, and checking or taking it out of its optional costs one reference count rather
+    /// than a copy of every field.
+    private final class Partial {
+        let head: String
+        let uri: String
+        let version: String
+        let host: String?
+        let status: Int
+        let contentType: String?
+        let chunked: Bool
         var preview: [UInt8] = []
         var length = 0
         var frames: [Int]
+
+        init(head: String, uri: String, version: String, host: String?, status: Int, contentType: String?, chunked: Bool, frames: [Int]) {
+            self.head = head
+            self.uri = uri
+            self.version = version
+            self.host = host
+            self.status = status
+            self.contentType = contentType
+            self.chunked = chunked
+            self.frames = frames
+        }
+
+        /// Notes that `frame` carried part of this message (once per frame).
+        func touched(by frame: Int) {
+            if frames.last != frame { frames.append(frame) }
+        }
+
+        /// Counts a body part and keeps its first octets, up to `previewLimit` in all.
+        func appendBody(_ body: ByteBuffer, previewLimit: Int) {
+            length += body.readableBytes
+            let room = previewLimit - preview.count
+            guard room > 0 else { return }
+            body.withUnsafeReadableBytes { octets in
+                preview.append(contentsOf: UnsafeRawBufferPointer(rebasing: octets.prefix(room)))
+            }
+        }
     }
     @exclusivity(unchecked) private var request: Partial?
     @exclusivity(unchecked) private var response: Partial?
@@ -104,6 +133,37 @@ final class HTTPConnectionParser {
         }
     }
 
+    /// True when a `Transfer-Encoding` header lists `chunked` (names and codings compared
+    /// without regard to case, codings separated by commas and optional whitespace, as RFC 9112
+    /// writes them), without splitting the values into new strings.
+    static func isChunked(_ headers: HTTPHeaders) -> Bool {
+        // Most messages have no such header: one search, before walking every header's strings.
+        guard headers.contains(name: "transfer-encoding") else { return false }
+        for (name, value) in headers where name.utf8.count == 17 && name.lowercased() == "transfer-encoding" {
+            var value = value
+            if value.withUTF8(Self.listsChunked) { return true }
+        }
+        return false
+    }
+
+    private static let chunkedToken = Array("chunked".utf8)
+
+    /// True when a comma-separated list of transfer codings has the token `chunked`.
+    private static func listsChunked(_ codings: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        while start <= codings.count {
+            var end = start
+            while end < codings.count, codings[end] != UInt8(ascii: ",") { end += 1 }
+            var first = start
+            var last = end
+            while first < last, codings[first] == UInt8(ascii: " ") || codings[first] == UInt8(ascii: "\t") { first += 1 }
+            while last > first, codings[last - 1] == UInt8(ascii: " ") || codings[last - 1] == UInt8(ascii: "\t") { last -= 1 }
+            if last - first == chunkedToken.count, (0..<chunkedToken.count).allSatisfy({ codings[first + $0] | 0x20 == chunkedToken[$0] }) { return true }
+            start = end + 1
+        }
+        return false
+    }
+
     /// The request head the response decoder is told about for a response whose request the
     /// capture did not see.
     private static let unseenRequest = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
@@ -153,7 +213,7 @@ final class HTTPConnectionParser {
             clientNeedsResync = false
         }
         if requestDecoder == nil { requestDecoder = host.stream(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)) }
-        if request != nil, request?.frames.last != frame { request?.frames.append(frame) }
+        request?.touched(by: frame)
         if let error = requestDecoder!.decode(bytes, collector: host.requests) {
             host.requests.parts.removeAll(keepingCapacity: true)
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP request stream \(client) → \(server): \(error)")))
@@ -173,7 +233,7 @@ final class HTTPConnectionParser {
                 responseDecoder!.decoder.write(data: .head(head))
                 requestHeadsWritten += 1
             case .body(let body):
-                appendBody(&request, body)
+                request?.appendBody(body, previewLimit: previewLimit)
             case .end:
                 if let partial = request {
                     requestsAwaitingResponse.append(
@@ -194,7 +254,7 @@ final class HTTPConnectionParser {
             serverNeedsResync = false
         }
         if responseDecoder == nil { responseDecoder = makeResponseDecoder() }
-        if response != nil, response?.frames.last != frame { response?.frames.append(frame) }
+        response?.touched(by: frame)
         if requestHeadsWritten <= finalResponsesSeen, response == nil {
             // A response whose request the capture did not see: let the decoder read it as GET's.
             responseDecoder!.decoder.write(data: Self.unseenRequest)
@@ -218,15 +278,12 @@ final class HTTPConnectionParser {
             switch part {
             case .head(let head):
                 finalResponsesSeen += 1
-                var chunked = false
-                if head.headers.contains(name: "transfer-encoding") {
-                    chunked = head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" }
-                }
+                let chunked = Self.isChunked(head.headers)
                 response = Partial(
                     head: "", uri: head.status.reasonPhrase, version: Self.versionText(head.version), host: nil, status: Int(head.status.code),
                     contentType: head.headers.first(name: "content-type"), chunked: chunked, frames: [frame])
             case .body(let body):
-                appendBody(&response, body)
+                response?.appendBody(body, previewLimit: previewLimit)
             case .end:
                 guard let partial = response else { continue }
                 response = nil
@@ -245,15 +302,6 @@ final class HTTPConnectionParser {
         }
     }
 
-    private func appendBody(_ partial: inout Partial?, _ body: ByteBuffer) {
-        guard partial != nil else { return }
-        partial!.length += body.readableBytes
-        let room = previewLimit - partial!.preview.count
-        if room > 0 {
-            partial!.preview += body.readableBytesView.prefix(room)
-        }
-    }
-
     /// The server's side ended (FIN): a response delimited by the close completes in this frame.
     private func serverClosed(frame: Int, time: Int64, emit: (Output) -> Void) {
         guard !upgraded, let stream = responseDecoder else { return }
@@ -262,7 +310,7 @@ final class HTTPConnectionParser {
             stream.remove()
             return
         }
-        if response?.frames.last != frame { response?.frames.append(frame) }
+        response?.touched(by: frame)
         if let error = stream.decodeEOF(collector: host.responses) {
             host.responses.parts.removeAll(keepingCapacity: true)
             emit(.error(TrafficError(.malformedHTTP, frame: frame, "HTTP response \(server) → \(client) ended early: \(error)")))

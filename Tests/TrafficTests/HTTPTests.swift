@@ -91,6 +91,18 @@ import Traffic
         #expect(d.http.map(\.frame) == [6, 9, 12])
     }
 
+    @Test func chunkedIsFoundAmongCodingsInAnyCaseAndSpacing() throws {
+        // `chunked` is the last coding; names and codings are case-insensitive (RFC 9112 §6.1).
+        let listed = "HTTP/1.1 200 OK\r\ntransfer-ENCODING: gzip ,\t CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        let repeated = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"
+        let plain = "HTTP/1.1 200 OK\r\nX-Transfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nok"
+        let d = decode(Self.conversation([(Self.get, listed), (Self.get, repeated), (Self.get, plain)]))
+        #expect(d.diagnostics.isEmpty, "\(d.diagnostics)")
+        let responses = d.http.compactMap { $0.http?.response }
+        #expect(responses.map(\.chunked) == [true, true, false])
+        #expect(responses.map { String(decoding: $0.bodyPreview, as: UTF8.self) } == ["abc", "hi", "ok"])
+    }
+
     @Test func headResponseHasNoBody() throws {
         let head = "HEAD / HTTP/1.1\r\nHost: quote\r\n\r\n"
         let headResponse = "HTTP/1.1 200 OK\r\nContent-Length: \(Self.quoteBody.utf8.count)\r\n\r\n"
