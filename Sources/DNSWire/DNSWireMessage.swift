@@ -144,6 +144,23 @@ public struct DNSWireMessage: Sendable {
         }
     }
 
+    /// The EDNS OPT pseudo-record, if the message has one (the check allows at most one, in
+    /// the additional section): its class is the UDP payload size, its TTL the extended RCODE,
+    /// version and flags, as in ``DNSMessage/edns``.
+    public var optRecord: Record? {
+        guard additionalCount > 0 else { return nil }
+        var cursor = records(in: .additional)
+        while let record = cursor.next(in: self) {
+            if record.type == .opt { return record }
+        }
+        return nil
+    }
+
+    /// The RCODE with its upper eight bits from the OPT record, as ``DNSMessage/rcode`` reads it.
+    public func rcode(opt: Record?) -> DNSRCode {
+        DNSRCode(UInt16(opt.map { $0.ttl >> 24 } ?? 0) << 4 | UInt16(header.rcodeLow))
+    }
+
     /// The record's data, decoded (for the types that are not read in place).
     public func recordData(_ record: Record) -> RecordData {
         do {

@@ -1,7 +1,7 @@
 import DNSWire
 
-/// Renders events as JSON Lines (schema in docs/events.md) and as one-line text, straight into a
-/// byte buffer: keys always in the same order, absent values written as `null`.
+/// Renders events as JSON Lines (schema in docs/events.md) straight into a byte buffer: keys
+/// always in the same order, absent values written as `null`.
 extension Event {
     /// Appends this event as one JSON object and a newline.
     public func writeJSONLine(into out: inout [UInt8]) {
@@ -11,7 +11,7 @@ extension Event {
     }
 
     func writeJSONLine(to sink: ByteSink) {
-        var w = JSONWriter(out: sink)
+        var w = LineWriter(out: sink)
         switch kind {
         case .dns: w.raw("{\"kind\":\"dns\",\"frame\":")
         case .http: w.raw("{\"kind\":\"http\",\"frame\":")
@@ -64,77 +64,10 @@ extension Event {
         writeJSONLine(to: sink)
         return sink.withUnsafeBytes { String(decoding: $0.dropLast(), as: UTF8.self) }
     }
-
-    /// One human-readable line, as `kubetape inspect` prints it.
-    public var textLine: String {
-        var line = "\(frame)\t\(JSONWriter.timeString(timeNanoseconds))\t"
-        switch kind {
-        case .dns(let dns):
-            let m = dns.message
-            line += "dns/\(transport.rawValue) \(source) → \(destination) "
-            line += m.header.isResponse ? "response" : "query"
-            line += " id=\(m.header.id)"
-            if m.header.opcode != .query { line += " opcode=\(m.header.opcode)" }
-            if m.header.isResponse { line += " \(m.rcode)" }
-            var flags: [String] = []
-            if m.header.authoritative { flags.append("aa") }
-            if m.header.truncated { flags.append("tc") }
-            if m.header.recursionDesired { flags.append("rd") }
-            if m.header.recursionAvailable { flags.append("ra") }
-            if !flags.isEmpty { line += " [\(flags.joined(separator: " "))]" }
-            if let q = m.question { line += " \(q.name) \(q.type)" }
-            if m.header.isResponse {
-                if !m.answers.isEmpty {
-                    line += " → " + m.answers.map { "\($0.type) \($0.data.presentation)" }.joined(separator: ", ")
-                }
-                let authority = m.authority.count
-                let additional = m.additional.filter { $0.type != .opt }.count
-                if authority > 0 { line += " +\(authority) authority" }
-                if additional > 0 { line += " +\(additional) additional" }
-                if let q = dns.queryFrame, let latency = dns.latencyNanoseconds {
-                    line += " (query frame \(q), \(JSONWriter.milliseconds(latency)) ms)"
-                } else {
-                    line += " (query not seen)"
-                }
-            } else if dns.isRetransmission {
-                line += " (retransmission)"
-            }
-        case .http(let h):
-            line += "http client \(h.client) → \(h.server)"
-            if let r = h.request {
-                line += " \(r.method) \(r.uri)"
-            } else {
-                line += " (request not seen)"
-            }
-            if let r = h.response {
-                line += " → \(r.status)"
-                let preview = HTTPExchange.previewText(r.bodyPreview, limit: 80)
-                if !preview.isEmpty { line += " '\(preview)'" }
-            } else {
-                line += " → (no response)"
-            }
-            var notes: [String] = []
-            if let host = h.request?.host { notes.append("host \(host)") }
-            if let q = h.request?.frame { notes.append("request frame \(q)") }
-            if let latency = h.latencyNanoseconds { notes.append("\(JSONWriter.milliseconds(latency)) ms") }
-            if !notes.isEmpty { line += " (\(notes.joined(separator: ", ")))" }
-        }
-        return line
-    }
 }
 
 extension HTTPExchange {
-    /// A body preview as text: UTF-8 with invalid sequences replaced, control characters shown as
-    /// spaces, trailing white space trimmed, cut to `limit` characters.
-    public static func previewText(_ bytes: [UInt8], limit: Int) -> String {
-        var text = String(decoding: bytes, as: UTF8.self)
-        text = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : Character($0) })
-        while text.last == " " { text.removeLast() }
-        if text.count > limit { text = String(text.prefix(limit)) + "…" }
-        return text
-    }
-
-    fileprivate func writeJSONFields(_ w: inout JSONWriter) {
+    fileprivate func writeJSONFields(_ w: inout LineWriter) {
         w.raw(",\"method\":")
         w.optionalString(request?.method)
         w.raw(",\"uri\":")
@@ -170,22 +103,17 @@ extension HTTPExchange {
 
 extension DNSEvent {
     /// The DNS fields, read in place from the checked wire octets (no ``DNSMessage`` is built).
-    fileprivate func writeJSONFields(_ w: inout JSONWriter) {
+    fileprivate func writeJSONFields(_ w: inout LineWriter) {
         let m = wire
         let h = m.header
         w.raw(",\"id\":")
         w.int(Int(h.id))
         if h.isResponse { w.raw(",\"qr\":true") } else { w.raw(",\"qr\":false") }
-        var opt: DNSWireMessage.Record?
-        if m.additionalCount > 0 {
-            m.forEachRecord(in: .additional) { record in
-                if record.type == .opt { opt = record }
-            }
-        }
+        let opt = m.optRecord
         w.raw(",\"opcode\":")
         w.opcode(h.opcode)
         w.raw(",\"rcode\":")
-        w.rcode(DNSRCode(UInt16(opt.map { $0.ttl >> 24 } ?? 0) << 4 | UInt16(h.rcodeLow)))
+        w.rcode(m.rcode(opt: opt))
         // The six flags as two literals of three each.
         switch (h.authoritative, h.truncated, h.recursionDesired) {
         case (false, false, false): w.raw(",\"flags\":{\"aa\":false,\"tc\":false,\"rd\":false")
@@ -254,7 +182,7 @@ extension DNSEvent {
         w.bool(isRetransmission)
     }
 
-    private static func records(_ m: DNSWireMessage, _ section: DNSWireMessage.Section, _ w: inout JSONWriter) {
+    private static func records(_ m: DNSWireMessage, _ section: DNSWireMessage.Section, _ w: inout LineWriter) {
         w.raw("[")
         var first = true
         var cursor = m.records(in: section)
@@ -278,15 +206,29 @@ extension DNSEvent {
     }
 }
 
-/// Writes events as JSON Lines into one growing buffer, for output of millions of lines without
-/// per-line allocations.
-public final class JSONLinesWriter {
+/// Writes events as lines, JSON Lines or the text `kubetape inspect` prints, into one growing
+/// buffer, for output of millions of lines without per-line allocations.
+public final class EventLinesWriter {
+    /// How each event is written.
+    public enum Format: Sendable {
+        /// One JSON object per line (``Event/jsonLine``, schema in docs/events.md).
+        case json
+        /// One human-readable line (``Event/textLine``).
+        case text
+    }
+
+    public let format: Format
     let sink = ByteSink()
 
-    public init() {}
+    public init(format: Format) { self.format = format }
 
-    /// Appends one event as a JSON object and a newline.
-    public func write(_ event: Event) { event.writeJSONLine(to: sink) }
+    /// Appends one event as a line, with its newline.
+    public func write(_ event: Event) {
+        switch format {
+        case .json: event.writeJSONLine(to: sink)
+        case .text: event.writeTextLine(to: sink)
+        }
+    }
 
     /// Octets written since the last ``removeAll()``.
     public var byteCount: Int { sink.count }
@@ -298,675 +240,4 @@ public final class JSONLinesWriter {
 
     /// Forgets the octets written, keeping the memory.
     public func removeAll() { sink.count = 0 }
-}
-
-/// A growable octet buffer that ``JSONWriter`` writes into.
-final class ByteSink {
-    @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
-    @exclusivity(unchecked) var count = 0
-    @exclusivity(unchecked) private(set) var capacity: Int
-    /// The last whole-seconds value ``JSONWriter/time(_:)`` wrote, and its digits (up to 20).
-    @exclusivity(unchecked) var cachedSeconds: Int64 = -1
-    @exclusivity(unchecked) var cachedSecondsText: (UInt64, UInt64, UInt32) = (0, 0, 0)
-    @exclusivity(unchecked) var cachedSecondsLength = 0
-
-    init(capacity: Int = 4096) {
-        self.capacity = capacity
-        base = .allocate(capacity: capacity)
-    }
-
-    deinit { base.deallocate() }
-
-    /// Makes room for `n` more octets after ``count``.
-    func reserve(_ n: Int) {
-        guard count + n > capacity else { return }
-        var newCapacity = max(capacity, 1) * 2
-        while newCapacity < count + n { newCapacity *= 2 }
-        let new = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        new.update(from: base, count: count)
-        base.deallocate()
-        base = new
-        capacity = newCapacity
-    }
-
-    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: base, count: count))
-    }
-}
-
-/// Writes JSON straight into a ``ByteSink`` through a cursor kept in the writer (registers,
-/// not the sink's fields, while a line is written); ``commit()`` hands the octets to the sink.
-struct JSONWriter {
-    let sink: ByteSink
-    private var position: UnsafeMutablePointer<UInt8>
-    private var end: UnsafeMutablePointer<UInt8>
-    /// The last name ``name(_:at:)`` wrote: where it starts in its message, and where its
-    /// quoted text is in the sink and how long (one line holds one message).
-    private var lastName = (offset: -1, textStart: 0, length: 0)
-
-    init(out sink: ByteSink) {
-        self.sink = sink
-        position = sink.base + sink.count
-        end = sink.base + sink.capacity
-    }
-
-    /// Ends the writing: the sink's count takes in everything written.
-    mutating func commit() {
-        sink.count = position - sink.base
-    }
-
-    /// Makes room for `n` more octets.
-    @inline(__always)
-    mutating func reserve(_ n: Int) {
-        if end - position < n { grow(n) }
-    }
-
-    private mutating func grow(_ n: Int) {
-        sink.count = position - sink.base
-        sink.reserve(n)
-        position = sink.base + sink.count
-        end = sink.base + sink.capacity
-    }
-
-    @inline(__always)
-    mutating func append(_ b: UInt8) {
-        reserve(1)
-        appendUnchecked(b)
-    }
-
-    /// Appends without a capacity check: only after ``reserve(_:)``.
-    @inline(__always)
-    mutating func appendUnchecked(_ b: UInt8) {
-        position.pointee = b
-        position += 1
-    }
-
-    /// Where the next octet goes, counted from the start of the sink (stable when it grows).
-    var offset: Int { position - sink.base }
-
-    /// Appends again `count` octets this writer already wrote at `start` (an ``offset``).
-    mutating func repeatOctets(from start: Int, count: Int) {
-        reserve(count)
-        position.update(from: sink.base + start, count: count)
-        position += count
-    }
-
-    /// Appends `value` in decimal.
-    @inline(__always)
-    mutating func appendDecimal(_ value: UInt64) {
-        if value < 10 {
-            append(UInt8(truncatingIfNeeded: value) + 48)
-        } else {
-            appendDecimalDigits(value)
-        }
-    }
-
-    /// "00" to "99", two octets each.
-    static let digitPairs: StaticString =
-        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
-
-    /// `value` (10 or more) in decimal, two digits at a time from the back.
-    private mutating func appendDecimalDigits(_ value: UInt64) {
-        let digits = Self.decimalDigits(value)
-        reserve(digits)
-        // 32-bit arithmetic for the values that fit (nearly all): cheaper divisions by 100
-        if value <= UInt64(UInt32.max) {
-            writeDigits(UInt32(truncatingIfNeeded: value), count: digits)
-        } else {
-            writeDigits(value, count: digits)
-        }
-        position += digits
-    }
-
-    /// Writes the `count` digits of `value` (10 or more) at the cursor, two at a time from the
-    /// back; the cursor stays (capacity already reserved).
-    @inline(__always)
-    private func writeDigits<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value, count: Int) {
-        let pairs = Self.digitPairs.utf8Start
-        var v = value
-        var i = count
-        while v >= 100 {
-            let r = Int(v % 100)
-            v /= 100
-            i -= 2
-            position[i] = pairs[2 * r]
-            position[i + 1] = pairs[2 * r + 1]
-        }
-        if v >= 10 {
-            position[0] = pairs[2 * Int(v)]
-            position[1] = pairs[2 * Int(v) + 1]
-        } else {
-            position[0] = UInt8(truncatingIfNeeded: v) + 48
-        }
-    }
-
-    /// The number of decimal digits of `value` (10 or more): a few comparisons for the sizes
-    /// events carry (ports, IDs, frame numbers, seconds since the epoch).
-    @inline(__always)
-    static func decimalDigits(_ value: UInt64) -> Int {
-        if value < 100_000 {
-            if value < 1000 { return value < 100 ? 2 : 3 }
-            return value < 10_000 ? 4 : 5
-        }
-        if value < 10_000_000_000 {
-            if value < 10_000_000 { return value < 1_000_000 ? 6 : 7 }
-            if value < 100_000_000 { return 8 }
-            return value < 1_000_000_000 ? 9 : 10
-        }
-        var digits = 11
-        var limit: UInt64 = 100_000_000_000
-        while digits < 20 && value >= limit {
-            digits += 1
-            limit = limit &* 10
-        }
-        return digits
-    }
-
-    /// "0" to "255" for ``appendOctet(_:)``: each entry the digits in the low octets of a
-    /// little-endian word and their count in the top octet. Filled once, then only read.
-    nonisolated(unsafe) private static let octetText: UnsafePointer<UInt32> = {
-        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)  // lives as long as the process
-        for value in 0..<256 {
-            var word: UInt32 = 0
-            let digits = Array(String(value).utf8)
-            for (i, d) in digits.enumerated() { word |= UInt32(d) << (8 * UInt32(i)) }
-            table[value] = word | UInt32(digits.count) << 24
-        }
-        return UnsafePointer(table)
-    }()
-
-    /// Appends one IPv4 octet in decimal: one word from ``octetText`` (four octets reserved).
-    @inline(__always)
-    mutating func appendOctetUnchecked(_ b: UInt8) {
-        let entry = Self.octetText[Int(b)]
-        UnsafeMutableRawPointer(position).storeBytes(of: (entry & 0x00ff_ffff).littleEndian, as: UInt32.self)
-        position += Int(entry >> 24)
-    }
-
-    /// Appends a short literal byte by byte (cheaper than memmove for a few octets).
-    @inline(__always)
-    mutating func append(literal s: StaticString) {
-        guard s.hasPointerRepresentation else {
-            s.withUTF8Buffer { append(contentsOf: $0) }
-            return
-        }
-        let n = s.utf8CodeUnitCount
-        reserve(n + 16)
-        copyShort(from: UnsafeRawPointer(s.utf8Start), count: n)
-        position += n
-    }
-
-    /// Copies `n` octets to the cursor (which stays) in whole words, the last one overlapping;
-    /// for short runs, where this beats memcpy. Capacity for `n` must be reserved.
-    @inline(__always)
-    private func copyShort(from source: UnsafeRawPointer, count n: Int) {
-        let target = UnsafeMutableRawPointer(position)
-        if n >= 8 {
-            var i = 0
-            while i + 8 < n {
-                target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
-            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
-        } else if n >= 4 {
-            target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
-            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
-        } else {
-            for i in 0..<n { position[i] = source.load(fromByteOffset: i, as: UInt8.self) }
-        }
-    }
-
-    @inline(__always)
-    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
-        reserve(bytes.count)
-        position.update(from: source, count: bytes.count)
-        position += bytes.count
-    }
-
-    mutating func append(contentsOf bytes: UnsafeMutableRawBufferPointer) {
-        append(contentsOf: UnsafeRawBufferPointer(bytes).bindMemory(to: UInt8.self))
-    }
-
-    @inline(__always)
-    mutating func raw(_ s: StaticString) {
-        append(literal: s)
-    }
-
-    /// Appends text as it is (no quotes, no escaping). Named apart from ``raw(_:)``: given a
-    /// literal, the compiler would prefer a `String` overload over the `StaticString` one.
-    mutating func rawText(_ s: String) {
-        var s = s
-        s.withUTF8 { append(contentsOf: $0) }
-    }
-
-    /// `address:port` (IPv6 as `[address]:port`) as a JSON string.
-    mutating func endpoint(_ e: Endpoint) {
-        append(UInt8(ascii: "\""))
-        switch e.address {
-        case .v4(let a): ipv4(a)
-        case .v6(let a):
-            append(UInt8(ascii: "["))
-            ipv6(a)
-            append(UInt8(ascii: "]"))
-        }
-        append(UInt8(ascii: ":"))
-        int(Int(e.port))
-        append(UInt8(ascii: "\""))
-    }
-
-    /// `IPv6Address.description` (RFC 5952, dotted quad for IPv4-compatible and v4-mapped
-    /// addresses) written straight into the buffer.
-    mutating func ipv6(_ a: IPv6Address) {
-        reserve(45)
-        func hex(_ range: Range<Int>) {
-            for k in range {
-                if k > range.lowerBound { appendUnchecked(UInt8(ascii: ":")) }
-                let v = a.group(k)
-                var shift = 12
-                while shift > 0 && v >> UInt16(shift) == 0 { shift -= 4 }
-                while shift >= 0 {
-                    appendUnchecked(JSONWriter.hexDigits[Int(v >> UInt16(shift) & 0xf)])
-                    shift -= 4
-                }
-            }
-        }
-        guard let (bestStart, bestLength) = a.compressedZeroRun else { return hex(0..<8) }
-        if bestStart == 0 && (bestLength == 6 || (bestLength == 5 && a.group(5) == 0xffff)) {
-            if bestLength == 6 { raw("::") } else { raw("::ffff:") }
-            ipv4(IPv4Address(UInt32(truncatingIfNeeded: a.low)))
-        } else {
-            hex(0..<bestStart)
-            appendUnchecked(UInt8(ascii: ":"))
-            appendUnchecked(UInt8(ascii: ":"))
-            hex((bestStart + bestLength)..<8)
-        }
-    }
-
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    mutating func ipv4(_ a: IPv4Address) {
-        let v = a.value
-        reserve(20)  // 15 octets of text, and the last table word's spare octet
-        appendOctetUnchecked(UInt8(truncatingIfNeeded: v >> 24))
-        appendUnchecked(UInt8(ascii: "."))
-        appendOctetUnchecked(UInt8(truncatingIfNeeded: v >> 16))
-        appendUnchecked(UInt8(ascii: "."))
-        appendOctetUnchecked(UInt8(truncatingIfNeeded: v >> 8))
-        appendUnchecked(UInt8(ascii: "."))
-        appendOctetUnchecked(UInt8(truncatingIfNeeded: v))
-    }
-
-    /// The name at `offset` of `message` in presentation form (as `DNSName.description` writes
-    /// it) as a JSON string, straight from the wire octets.
-    mutating func name(_ message: DNSWireMessage, at offset: Int) {
-        // A name that is only a pointer is the name it points to: an answer's owner is
-        // nearly always the question's name, which is then copied as written the first time.
-        var start = offset
-        let lead = message.u16(at: offset)
-        if lead & 0xC000 == 0xC000 { start = Int(lead & 0x3FFF) }
-        if start == lastName.offset {
-            reserve(lastName.length)
-            position.update(from: sink.base + lastName.textStart, count: lastName.length)
-            position += lastName.length
-            return
-        }
-        let textStart = position - sink.base
-        append(UInt8(ascii: "\""))
-        nameBody(message, at: start)
-        append(UInt8(ascii: "\""))
-        lastName = (start, textStart, position - sink.base - textStart)
-    }
-
-    /// The presentation form of the name at `offset`, JSON-escaped, without quotes.
-    mutating func nameBody(_ message: DNSWireMessage, at offset: Int) {
-        var empty = true
-        message.octets.withUnsafeBytes { raw in
-            DNSWireMessage.forEachLabel(in: raw, ofNameAt: offset) { octets in
-                empty = false
-                appendLabel(octets.assumingMemoryBound(to: UInt8.self))
-            }
-        }
-        if empty { append(UInt8(ascii: ".")) }
-    }
-
-    /// One label and its dot: copied whole when no octet needs escaping, else escaped octet
-    /// by octet.
-    private mutating func appendLabel(_ octets: UnsafeBufferPointer<UInt8>) {
-        let n = octets.count
-        reserve(n * 5 + 1)  // worst case: every octet as \\DDD
-        var plain = true
-        for b in octets where !Self.isPlain(b) {
-            plain = false
-            break
-        }
-        guard plain, let source = octets.baseAddress else {
-            for b in octets { escapeNameOctet(b) }
-            appendUnchecked(UInt8(ascii: "."))
-            return
-        }
-        // labels are short: cheaper than memcpy
-        copyShort(from: UnsafeRawPointer(source), count: n)
-        position[n] = UInt8(ascii: ".")
-        position += n + 1
-    }
-
-    /// True for an octet a name shows as itself, in presentation form and in JSON.
-    @inline(__always)
-    static func isPlain(_ b: UInt8) -> Bool {
-        // Printable ASCII except . ( ) ; $ @ \ " (bits of the mask below, by octet - 0x20).
-        let special: UInt64 =
-            1 << (0x2e - 0x20) | 1 << (0x28 - 0x20) | 1 << (0x29 - 0x20) | 1 << (0x3b - 0x20) | 1 << (0x24 - 0x20) | 1 << (0x40 - 0x20)
-            | 1 << (0x5c - 0x20) | 1 << (0x22 - 0x20)
-        if b >= 0x21 && b < 0x60 { return special & (1 << UInt64(b - 0x20)) == 0 }
-        return b >= 0x60 && b <= 0x7e
-    }
-
-    /// One name octet in presentation form, JSON-escaped (capacity already reserved).
-    @inline(__always)
-    mutating func escapeNameOctet(_ b: UInt8) {
-        switch b {
-        case UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "$"), UInt8(ascii: "@"):
-            appendUnchecked(UInt8(ascii: "\\"))  // JSON-escaped presentation backslash
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(b)
-        case UInt8(ascii: "\\"), UInt8(ascii: "\""):
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(b)
-        case 0x21...0x7e:
-            appendUnchecked(b)
-        default:
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(48 + b / 100)
-            appendUnchecked(48 + b / 10 % 10)
-            appendUnchecked(48 + b % 10)
-        }
-    }
-
-    /// A record's RDATA in presentation form as a JSON string, read in place for the common
-    /// types; the others through ``DNSWireMessage/recordData(_:)``.
-    mutating func rdata(_ m: DNSWireMessage, _ r: DNSWireMessage.Record) {
-        let at = r.rdataOffset
-        switch r.type {
-        case .a:
-            append(UInt8(ascii: "\""))
-            ipv4(IPv4Address(m.u32(at: at)))
-            append(UInt8(ascii: "\""))
-        case .aaaa:
-            append(UInt8(ascii: "\""))
-            let high = UInt64(m.u32(at: at)) << 32 | UInt64(m.u32(at: at + 4))
-            ipv6(IPv6Address(high: high, low: UInt64(m.u32(at: at + 8)) << 32 | UInt64(m.u32(at: at + 12))))
-            append(UInt8(ascii: "\""))
-        case .ns, .cname, .ptr:
-            name(m, at: at)
-        case .soa:
-            append(UInt8(ascii: "\""))
-            nameBody(m, at: at)
-            append(UInt8(ascii: " "))
-            let rname = m.nameEnd(at: at)
-            nameBody(m, at: rname)
-            var field = m.nameEnd(at: rname)
-            for _ in 0..<5 {
-                append(UInt8(ascii: " "))
-                int(Int(m.u32(at: field)))
-                field += 4
-            }
-            append(UInt8(ascii: "\""))
-        case .srv:
-            append(UInt8(ascii: "\""))
-            int(Int(m.u16(at: at)))
-            append(UInt8(ascii: " "))
-            int(Int(m.u16(at: at + 2)))
-            append(UInt8(ascii: " "))
-            int(Int(m.u16(at: at + 4)))
-            append(UInt8(ascii: " "))
-            nameBody(m, at: at + 6)
-            append(UInt8(ascii: "\""))
-        case .mx:
-            append(UInt8(ascii: "\""))
-            int(Int(m.u16(at: at)))
-            append(UInt8(ascii: " "))
-            nameBody(m, at: at + 2)
-            append(UInt8(ascii: "\""))
-        default:
-            string(m.recordData(r).presentation)
-        }
-    }
-
-    @inline(__always)
-    mutating func bool(_ b: Bool) {
-        if b { raw("true") } else { raw("false") }
-    }
-
-    @inline(__always)
-    mutating func int(_ value: Int) {
-        if value < 0 { append(UInt8(ascii: "-")) }
-        appendDecimal(UInt64(value.magnitude))
-    }
-
-    @inline(__always)
-    mutating func optionalInt(_ value: Int?) {
-        if let value { int(value) } else { raw("null") }
-    }
-
-    mutating func optionalString(_ value: String?) {
-        if let value { string(value) } else { raw("null") }
-    }
-
-    mutating func time(_ ns: Int64) {
-        guard ns >= 0 else {
-            string(Self.timeString(ns))
-            return
-        }
-        append(UInt8(ascii: "\""))
-        let seconds = ns / 1_000_000_000
-        reserve(32)
-        if seconds == sink.cachedSeconds {
-            // the same second as the line before, as most are: its digits again
-            let target = UnsafeMutableRawPointer(position)
-            target.storeBytes(of: sink.cachedSecondsText.0, as: UInt64.self)
-            target.storeBytes(of: sink.cachedSecondsText.1, toByteOffset: 8, as: UInt64.self)
-            target.storeBytes(of: sink.cachedSecondsText.2, toByteOffset: 16, as: UInt32.self)
-            position += sink.cachedSecondsLength
-        } else {
-            let start = position
-            int(Int(seconds))
-            let length = position - start
-            if length <= 20 {
-                var text: (UInt64, UInt64, UInt32) = (0, 0, 0)
-                withUnsafeMutableBytes(of: &text) { $0.copyMemory(from: UnsafeRawBufferPointer(start: start, count: length)) }
-                sink.cachedSeconds = seconds
-                sink.cachedSecondsText = text
-                sink.cachedSecondsLength = length
-            }
-        }
-        append(UInt8(ascii: "."))
-        // Nine digits, zero-padded, written from the back two at a time.
-        var fraction = Int(ns % 1_000_000_000)
-        reserve(9)
-        let pairs = Self.digitPairs.utf8Start
-        var i = 7
-        while i > 0 {
-            let r = fraction % 100
-            fraction /= 100
-            position[i] = pairs[2 * r]
-            position[i + 1] = pairs[2 * r + 1]
-            i -= 2
-        }
-        position[0] = UInt8(truncatingIfNeeded: fraction) + 48
-        position += 9
-        append(UInt8(ascii: "\""))
-    }
-
-    /// `seconds.nnnnnnnnn` since the epoch.
-    static func timeString(_ ns: Int64) -> String {
-        let negative = ns < 0
-        let m = ns.magnitude
-        var fraction = String(m % 1_000_000_000)
-        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
-        return (negative ? "-" : "") + "\(m / 1_000_000_000).\(fraction)"
-    }
-
-    /// ``milliseconds(_:)`` written straight into the buffer.
-    mutating func milliseconds(_ ns: Int64) {
-        if ns < 0 { append(UInt8(ascii: "-")) }
-        let us = (ns.magnitude + 500) / 1000
-        appendDecimal(us / 1000)
-        let fraction = us % 1000
-        reserve(4)
-        appendUnchecked(UInt8(ascii: "."))
-        appendUnchecked(UInt8(truncatingIfNeeded: fraction / 100) + 48)
-        appendUnchecked(UInt8(truncatingIfNeeded: fraction / 10 % 10) + 48)
-        appendUnchecked(UInt8(truncatingIfNeeded: fraction % 10) + 48)
-    }
-
-    /// A record type's mnemonic (`DNSType.description`) as a JSON string; the common ones as
-    /// literals (a test holds them to the descriptions).
-    mutating func dnsType(_ type: DNSType) {
-        switch type.rawValue {
-        case 1: raw("\"A\"")
-        case 28: raw("\"AAAA\"")
-        case 5: raw("\"CNAME\"")
-        case 6: raw("\"SOA\"")
-        case 33: raw("\"SRV\"")
-        case 12: raw("\"PTR\"")
-        case 2: raw("\"NS\"")
-        case 16: raw("\"TXT\"")
-        case 15: raw("\"MX\"")
-        case 65: raw("\"HTTPS\"")
-        case 41: raw("\"OPT\"")
-        default: string(type.description)
-        }
-    }
-
-    /// A class's mnemonic (`DNSClass.description`) as a JSON string.
-    @inline(__always)
-    mutating func dnsClass(_ dnsClass: DNSClass) {
-        if dnsClass.rawValue == 1 { raw("\"IN\"") } else { string(dnsClass.description) }
-    }
-
-    /// An RCODE's mnemonic (`DNSRCode.description`) as a JSON string.
-    mutating func rcode(_ rcode: DNSRCode) {
-        switch rcode.rawValue {
-        case 0: raw("\"NOERROR\"")
-        case 3: raw("\"NXDOMAIN\"")
-        case 2: raw("\"SERVFAIL\"")
-        case 5: raw("\"REFUSED\"")
-        default: string(rcode.description)
-        }
-    }
-
-    /// An opcode's mnemonic (`DNSOpcode.description`) as a JSON string.
-    @inline(__always)
-    mutating func opcode(_ opcode: DNSOpcode) {
-        if opcode.rawValue == 0 { raw("\"QUERY\"") } else { string(opcode.description) }
-    }
-
-    /// Nanoseconds as milliseconds with 3 decimals.
-    static func milliseconds(_ ns: Int64) -> String {
-        let negative = ns < 0
-        let us = (ns.magnitude + 500) / 1000
-        var fraction = String(us % 1000)
-        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-        return (negative ? "-" : "") + "\(us / 1000).\(fraction)"
-    }
-
-    mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { escaped($0) }
-    }
-
-    /// Octets that should be UTF-8 text (an HTTP body) as a JSON string: ASCII is written as it
-    /// is (escaped); anything else goes through `String(decoding:as:)`, which replaces invalid
-    /// sequences, as the text view does.
-    mutating func text(_ octets: [UInt8]) {
-        let ascii = octets.withUnsafeBufferPointer { Self.isASCII($0) }
-        if ascii {
-            octets.withUnsafeBufferPointer { escaped($0) }
-        } else {
-            string(String(decoding: octets, as: UTF8.self))
-        }
-    }
-
-    /// True when no octet has its high bit set (eight at a time).
-    static func isASCII(_ octets: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = octets.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= octets.count {
-            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            i += 8
-        }
-        while i < octets.count {
-            if octets[i] >= 0x80 { return false }
-            i += 1
-        }
-        return true
-    }
-
-    /// UTF-8 octets as a JSON string: eight at a time while none needs escaping (no control
-    /// character, quote or backslash), the others one by one.
-    mutating func escaped(_ octets: UnsafeBufferPointer<UInt8>) {
-        reserve(octets.count * 6 + 2)  // worst case: every octet as \\u00XX
-        appendUnchecked(UInt8(ascii: "\""))
-        guard let base = octets.baseAddress else {
-            appendUnchecked(UInt8(ascii: "\""))
-            return
-        }
-        let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        var i = 0
-        while i < octets.count {
-            if i + 8 <= octets.count {
-                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                // an octet below 0x20, or equal to '"' or '\\' (exact tests of "some octet")
-                let below = (word &- ones &* 0x20) & ~word & highs
-                let quote = word ^ (ones &* 0x22)
-                let backslash = word ^ (ones &* 0x5c)
-                let hasQuote = (quote &- ones) & ~quote & highs
-                let hasBackslash = (backslash &- ones) & ~backslash & highs
-                if below | hasQuote | hasBackslash == 0 {
-                    UnsafeMutableRawPointer(position).storeBytes(of: word, as: UInt64.self)
-                    position += 8
-                    i += 8
-                    continue
-                }
-            }
-            escapeOctet(octets[i])
-            i += 1
-        }
-        appendUnchecked(UInt8(ascii: "\""))
-    }
-
-    /// One octet of a JSON string, escaped if it must be (capacity already reserved).
-    @inline(__always)
-    private mutating func escapeOctet(_ b: UInt8) {
-        switch b {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(b)
-        case 0x0a:
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(UInt8(ascii: "n"))
-        case 0x0d:
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(UInt8(ascii: "r"))
-        case 0x09:
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(UInt8(ascii: "t"))
-        case 0..<0x20:
-            appendUnchecked(UInt8(ascii: "\\"))
-            appendUnchecked(UInt8(ascii: "u"))
-            appendUnchecked(UInt8(ascii: "0"))
-            appendUnchecked(UInt8(ascii: "0"))
-            appendUnchecked(JSONWriter.hexDigits[Int(b >> 4)])
-            appendUnchecked(JSONWriter.hexDigits[Int(b & 0xf)])
-        default:
-            appendUnchecked(b)
-        }
-    }
 }

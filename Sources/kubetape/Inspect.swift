@@ -64,33 +64,25 @@ struct Inspect: ParsableCommand {
         }
         if httpOnly { configuration.dnsPorts = [] }
         let decoder = TrafficDecoder(configuration: configuration)
-        var output = StandardOutput()
         var unsupportedLinkType: String?
         let file = self.file
-        let json = self.json
-        let jsonWriter = JSONLinesWriter()
+        // Lines are written into one buffer and go out with write(2) every 64 KiB, so that a
+        // million lines cost few system calls; a diagnostic first sends out the lines before it.
+        let lines = EventLinesWriter(format: json ? .json : .text)
+        let sendLines = {
+            lines.withUnsafeBytes { Descriptor.write(1, $0) }
+            lines.removeAll()
+        }
         let handle: (TrafficDecoder.Output) -> Void = { result in
             switch result {
             case .event(let event):
-                if json {
-                    jsonWriter.write(event)
-                    if jsonWriter.byteCount >= 1 << 16 {
-                        output.flush()
-                        jsonWriter.withUnsafeBytes { output.write($0) }
-                        jsonWriter.removeAll()
-                    }
-                } else {
-                    output.buffer.append(contentsOf: event.textLine.utf8)
-                    output.buffer.append(10)
-                }
-                if output.buffer.count >= 1 << 16 { output.flush() }
+                lines.write(event)
+                if lines.byteCount >= 1 << 16 { sendLines() }
             case .diagnostic(let diagnostic):
                 if diagnostic.code == .unsupportedLinkType, unsupportedLinkType == nil {
                     unsupportedLinkType = diagnostic.description
                 }
-                output.flush()
-                jsonWriter.withUnsafeBytes { output.write($0) }
-                jsonWriter.removeAll()
+                sendLines()
                 FileHandleOutput.standardError("\(file): \(diagnostic)")
             }
         }
@@ -106,8 +98,7 @@ struct Inspect: ParsableCommand {
             decoder.process(packet, handle)
         }
         decoder.finish(handle)
-        output.flush()
-        jsonWriter.withUnsafeBytes { output.write($0) }
+        sendLines()
         if let readError {
             let text = "\(readError)"
             throw BadInput(text.hasPrefix(file) ? text : "\(file): \(text)")
@@ -115,23 +106,5 @@ struct Inspect: ParsableCommand {
         if let unsupportedLinkType {
             throw BadInput("\(file): \(unsupportedLinkType)")
         }
-    }
-}
-
-/// Buffered standard output written with write(2), so that a million lines cost few system calls.
-struct StandardOutput {
-    var buffer: [UInt8] = []
-
-    init() { buffer.reserveCapacity(1 << 17) }
-
-    /// Writes `bytes` straight through (after anything buffered).
-    mutating func write(_ bytes: UnsafeRawBufferPointer) {
-        flush()
-        Descriptor.write(1, bytes)
-    }
-
-    mutating func flush() {
-        buffer.withUnsafeBytes { Descriptor.write(1, $0) }
-        buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -184,7 +184,7 @@ import Traffic
     /// Lines written one after another reuse the seconds digits of the line before only when
     /// the second is the same.
     @Test func consecutiveTimesInTheSameAndOtherSeconds() {
-        let writer = JSONLinesWriter()
+        let writer = EventLinesWriter(format: .json)
         let times: [Int64] = [
             1_700_000_000_000_000_000, 1_700_000_000_999_999_999, 1_700_000_001_000_000_000, 1_700_000_000_000_000_001, 5, 999_999_999, 1_000_000_000,
             Int64.max,
