@@ -74,8 +74,11 @@ struct WireReader {
     let building: Bool
     /// Where the answer, authority and additional sections start, set by ``readMessage(options:)``.
     var sectionOffsets = (answers: 0, authority: 0, additional: 0)
-    /// The first question's type and class and where its name ends; set by ``readMessage(options:)``.
-    var firstQuestion: (nameEnd: Int, type: UInt16, qClass: UInt16)?
+    /// The first question's type and class, where its name ends and whether it followed a
+    /// compression pointer; set by ``readMessage(options:)``.
+    var firstQuestion: (nameEnd: Int, type: UInt16, qClass: UInt16, compressed: Bool)?
+    /// True when the last name ``readName()`` read followed a compression pointer.
+    var lastNameFollowedPointer = false
 
     init(bytes: UnsafeRawBufferPointer, building: Bool = true) {
         self.bytes = bytes
@@ -143,10 +146,12 @@ struct WireReader {
             let target = Int(bytes[cursor] & 0x3F) << 8 | Int(bytes[cursor + 1])
             if target < cursor, let name = cachedName(at: target) {
                 position = cursor + 2
+                lastNameFollowedPointer = true
                 return name
             }
         } else if cursor < bytes.count && bytes[cursor] == 0 {
             position = cursor + 1
+            lastNameFollowedPointer = false
             return .root
         }
         var out: [UInt8] = []
@@ -163,6 +168,7 @@ struct WireReader {
             case 0x00:
                 if length == 0 {
                     if !jumped { position = cursor + 1 }
+                    lastNameFollowedPointer = jumped
                     guard building else { return nameLength == 0 ? .root : .uncheckedPlaceholder }
                     out.append(0)
                     let name = DNSName(uncheckedWire: out)
@@ -233,7 +239,7 @@ struct WireReader {
                 let nameEnd = position
                 let type = DNSType(try readU16("a question"))
                 let qClass = DNSClass(try readU16("a question"))
-                if index == 0 { firstQuestion = (nameEnd, type.rawValue, qClass.rawValue) }
+                if index == 0 { firstQuestion = (nameEnd, type.rawValue, qClass.rawValue, lastNameFollowedPointer) }
                 if building { message.questions.append(DNSQuestion(name: name, type: type, qClass: qClass)) }
             }
         }

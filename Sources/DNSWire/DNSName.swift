@@ -163,7 +163,7 @@ public struct DNSName: Sendable, CustomStringConvertible {
             i += Int(wire[i]) + 1
         }
         guard i == start else { return false }
-        return DNSName.equalFolded(wire[start...], other.wire[...])
+        return DNSName.wireEqualIgnoringCase(wire[start...], other.wire[...])
     }
 
     /// The same name with ASCII letters lowercased.
@@ -175,9 +175,10 @@ public struct DNSName: Sendable, CustomStringConvertible {
         (b >= 65 && b <= 90) ? b | 0x20 : b
     }
 
-    /// Equal but for the case of ASCII letters: eight octets at a time while they are
-    /// identical (the usual case: a response repeats its query's name), then octet by octet.
-    static func equalFolded(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
+    /// True when two names in uncompressed wire form are equal but for the case of ASCII
+    /// letters: eight octets at a time while they are identical (the usual case: a response
+    /// repeats its query's name), then octet by octet.
+    public static func wireEqualIgnoringCase(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         return a.withUnsafeBytes { ra in
             b.withUnsafeBytes { rb in
@@ -229,7 +230,7 @@ public struct DNSName: Sendable, CustomStringConvertible {
 
 extension DNSName: Hashable {
     public static func == (lhs: DNSName, rhs: DNSName) -> Bool {
-        equalFolded(lhs.wire[...], rhs.wire[...])
+        wireEqualIgnoringCase(lhs.wire[...], rhs.wire[...])
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -16,10 +16,10 @@ public struct DNSWireMessage: Sendable {
     public let header: DNSHeader
     // Kept small (a message value is moved several times per packet): the four section counts,
     // where the answer, authority and additional sections start, the first question's type
-    // and class.
+    // and class, and where its name ends when it is stored whole (0 when it follows a pointer).
     @usableFromInline let counts: (UInt16, UInt16, UInt16, UInt16)
     @usableFromInline let sectionOffsets: (answers: UInt32, authority: UInt32, additional: UInt32)
-    @usableFromInline let questionFields: (type: UInt16, qClass: UInt16)
+    @usableFromInline let questionFields: (type: UInt16, qClass: UInt16, plainNameEnd: UInt16)
 
     @inlinable public var questionCount: Int { Int(counts.0) }
     @inlinable public var answerCount: Int { Int(counts.1) }
@@ -45,7 +45,8 @@ public struct DNSWireMessage: Sendable {
         self.octets = octets
         sectionOffsets = (UInt32(offsets.answers), UInt32(offsets.authority), UInt32(offsets.additional))
         header = checkedHeader
-        questionFields = (question?.type ?? 0, question?.qClass ?? 0)
+        let plainNameEnd = question.map { $0.compressed ? 0 : UInt16(truncatingIfNeeded: $0.nameEnd) } ?? 0
+        questionFields = (question?.type ?? 0, question?.qClass ?? 0, plainNameEnd)
         counts = (Self.u16(octets, 4), Self.u16(octets, 6), Self.u16(octets, 8), Self.u16(octets, 10))
     }
 
@@ -218,13 +219,9 @@ public struct DNSWireMessage: Sendable {
     /// it is stored uncompressed, as it nearly always is.
     public var questionNameWire: ArraySlice<UInt8>? {
         guard questionCount > 0 else { return nil }
-        var cursor = 12
-        while cursor < octets.count {
-            let length = Int(octets[cursor])
-            if length == 0 { return octets[12...cursor] }
-            if length & 0xC0 != 0 { break }
-            cursor += 1 + length
-        }
+        // where the check saw the name end, when it followed no pointer
+        let plainNameEnd = Int(questionFields.plainNameEnd)
+        if plainNameEnd > 12 { return octets[12..<plainNameEnd] }
         return name(at: 12).wire[...]
     }
 
@@ -259,11 +256,4 @@ public struct DNSWireMessage: Sendable {
     /// A big-endian 16-bit field at `offset`; 0 past the end.
     @inlinable
     public func u16(at offset: Int) -> UInt16 { Self.u16(octets, offset) }
-}
-
-extension DNSName {
-    /// True when two names in uncompressed wire form are equal, ASCII letters compared without case.
-    public static func wireEqualIgnoringCase(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
-        equalFolded(a, b)
-    }
 }

@@ -189,7 +189,7 @@ public final class CaptureFileReader {
     }
 
     private func nextClassic(_ handle: OpaquePointer) throws -> CapturedPacket? {
-        var packet = CapturedPacket(frameNumber: 0, timestampNanoseconds: 0, linkType: .ethernet, data: [], originalLength: 0)
+        var packet = CapturedPacket.empty
         return try nextClassic(handle, into: &packet) ? packet : nil
     }
 

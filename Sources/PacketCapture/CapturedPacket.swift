@@ -65,4 +65,10 @@ public struct CapturedPacket: Hashable, Sendable {
 
     /// True when the snap length cut the packet.
     public var isTruncated: Bool { data.count < originalLength }
+
+    /// A packet with no octets, frame 0: the variable a read loop hands to
+    /// ``CaptureFileReader/next(into:)`` before the first packet.
+    public static var empty: CapturedPacket {
+        CapturedPacket(frameNumber: 0, timestampNanoseconds: 0, linkType: .ethernet, data: [], originalLength: 0)
+    }
 }

@@ -87,7 +87,7 @@ struct Inspect: ParsableCommand {
             }
         }
         var readError: Error?
-        var packet = CapturedPacket(frameNumber: 0, timestampNanoseconds: 0, linkType: .ethernet, data: [], originalLength: 0)
+        var packet = CapturedPacket.empty
         while true {
             do {
                 guard try reader.next(into: &packet) else { break }

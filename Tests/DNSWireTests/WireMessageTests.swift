@@ -63,6 +63,14 @@ struct WireMessageTests {
         // a question whose name is a pointer into the header octets 2...: odd but well-formed
         let bytes = Hex.bytes("0000 0000 0001 0000 0000 0000 c004 0001 0001")
         #expect(Self.agree(bytes))
+        // a label, then a pointer (to the root octet at offset 4): the wire form is not the
+        // stored octets, and must not be taken as a slice of them
+        let prefixed = Hex.bytes("0000 0000 0001 0000 0000 0000 0161 c004 0001 0001")
+        #expect(Self.agree(prefixed))
+        let wire = try DNSWireMessage(validating: prefixed)
+        #expect(wire.questionNameWire.map(Array.init) == [1, UInt8(ascii: "a"), 0])
+        // the root as the question's name is a one-octet slice
+        #expect(try DNSWireMessage(validating: Hex.bytes("0000 0000 0001 0000 0000 0000 00 0001 0001")).questionNameWire.map(Array.init) == [0])
     }
 
     @Test func seededMutationsAgreeWithTheDecoder() throws {
