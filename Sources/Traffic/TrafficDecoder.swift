@@ -603,6 +603,12 @@ struct ConnectionKey: Hashable {
     var lower: Endpoint
     var upper: Endpoint
     var vantage: Int
+
+    /// Every field whole (see ``EndpointHashing``), three words for IPv4.
+    func hash(into hasher: inout Hasher) {
+        EndpointHashing.combine(
+            lower.address, upper.address, and: UInt64(lower.port) | UInt64(upper.port) << 16, UInt64(bitPattern: Int64(vantage)), into: &hasher)
+    }
 }
 
 /// The state of one TCP connection: both directions' reassembly and what reads them.

@@ -37,13 +37,78 @@ import Testing
     }
 }
 
-/// The pairing key hashes names as equality compares them: case-insensitively, and not all alike.
-@Suite struct PairingKeyHashTests {
-    @Test func namesFoldedLikeEqualityAndSpreadOtherwise() throws {
-        let upper = DNSTransactionTracker.Key.foldedHash(try DNSName("QUOTE.Kiada.svc.cluster.local.").wire[...])
-        let lower = DNSTransactionTracker.Key.foldedHash(try DNSName("quote.kiada.svc.cluster.local.").wire[...])
-        #expect(upper == lower)
-        let hashes = Set(try (0..<1000).map { DNSTransactionTracker.Key.foldedHash(try DNSName("n\($0).kiada.svc.cluster.local.").wire[...]) })
-        #expect(hashes.count == 1000)
+/// Query pairing: names compared without case, flows hashed whole, and no input that makes a
+/// lookup walk more than a few questions.
+@Suite struct PairingTrackerTests {
+    static let server = Endpoint(address: .v4(IPv4Address(0x0a60_000a)), port: 53)
+
+    static func key(_ name: [UInt8]?, client: String = "10.244.3.4", id: UInt16 = 7) throws -> DNSTransactionTracker.Key {
+        let flow = DNSTransactionTracker.Flow(
+            client: Endpoint(address: try #require(IPAddress(client)), port: 40000), server: server, transport: .udp, id: id, type: 1)
+        return DNSTransactionTracker.Key(flow: flow, name: name?[...])
+    }
+
+    static func wire(_ text: String) throws -> [UInt8] { try DNSName(text).wire }
+
+    @Test func namesEqualButForCasePair() throws {
+        var tracker = DNSTransactionTracker(timeoutNanoseconds: 1_000_000_000, maxPending: 100)
+        var dropped = 0
+        #expect(!tracker.query(try Self.key(Self.wire("QUOTE.Kiada.svc.cluster.local.")), frame: 1, time: 0, vantage: 0, dropped: &dropped))
+        #expect(tracker.query(try Self.key(Self.wire("quote.KIADA.svc.cluster.local.")), frame: 2, time: 1, vantage: 0, dropped: &dropped))
+        #expect(tracker.response(try Self.key(Self.wire("quote.kiada.svc.cluster.local.")), vantage: 0)?.frame == 2)
+        #expect(tracker.pendingCount == 0 && tracker.pending.isEmpty)
+        // a name differing in a non-letter's bit 5 (0x10 vs 0x30) is another question
+        _ = tracker.query(try Self.key([1, 0x10, 0]), frame: 3, time: 2, vantage: 0, dropped: &dropped)
+        #expect(tracker.response(try Self.key([1, 0x30, 0]), vantage: 0) == nil)
+        #expect(tracker.response(try Self.key([1, 0x10, 0]), vantage: 0)?.frame == 3)
+        #expect(dropped == 0)
+    }
+
+    /// Many names in one flow (one 5-tuple, ID and type): only the newest 16 are kept, each
+    /// one forgotten is counted, and the newest still pair.
+    @Test func oneFlowKeepsAtMostSixteenNames() throws {
+        var tracker = DNSTransactionTracker(timeoutNanoseconds: 1_000_000_000, maxPending: 100_000)
+        var dropped = 0
+        for i in 0..<1000 {
+            _ = tracker.query(try Self.key(Self.wire("n\(i).kiada.svc.cluster.local.")), frame: i + 1, time: Int64(i), vantage: 0, dropped: &dropped)
+        }
+        #expect(tracker.pending.count == 1 && tracker.pendingCount == DNSTransactionTracker.maxNamesPerFlow)
+        #expect(dropped == 1000 - DNSTransactionTracker.maxNamesPerFlow)
+        #expect(tracker.response(try Self.key(Self.wire("n999.kiada.svc.cluster.local.")), vantage: 0)?.frame == 1000)
+        #expect(tracker.response(try Self.key(Self.wire("n984.kiada.svc.cluster.local.")), vantage: 0)?.frame == 985)
+        #expect(tracker.response(try Self.key(Self.wire("n983.kiada.svc.cluster.local.")), vantage: 0) == nil)
+        #expect(tracker.pendingCount == DNSTransactionTracker.maxNamesPerFlow - 2)
+    }
+
+    /// The total limit counts questions across flows; at the limit all are forgotten and counted.
+    @Test func theTotalLimitForgetsEverythingAndSaysHowMuch() throws {
+        var tracker = DNSTransactionTracker(timeoutNanoseconds: 1_000_000_000, maxPending: 10)
+        var dropped = 0
+        for i in 0..<10 { _ = tracker.query(try Self.key([1, 0x61, 0], id: UInt16(i)), frame: i + 1, time: 0, vantage: 0, dropped: &dropped) }
+        #expect(dropped == 0 && tracker.pendingCount == 10)
+        _ = tracker.query(try Self.key([1, 0x61, 0], id: 10), frame: 11, time: 0, vantage: 0, dropped: &dropped)
+        #expect(dropped == 10 && tracker.pendingCount == 1)
+        // a question already pending is not new: no forgetting
+        _ = tracker.query(try Self.key([1, 0x61, 0], id: 10), frame: 12, time: 0, vantage: 0, dropped: &dropped)
+        #expect(dropped == 10 && tracker.pendingCount == 1)
+    }
+
+    @Test func expiryForgetsOldQuestionsAndKeepsTheCount() throws {
+        var tracker = DNSTransactionTracker(timeoutNanoseconds: 100, maxPending: 100)
+        var dropped = 0
+        _ = tracker.query(try Self.key([1, 0x61, 0]), frame: 1, time: 0, vantage: 0, dropped: &dropped)
+        _ = tracker.query(try Self.key([1, 0x62, 0]), frame: 2, time: 150, vantage: 0, dropped: &dropped)
+        _ = tracker.query(try Self.key([1, 0x63, 0], id: 8), frame: 3, time: 10, vantage: 0, dropped: &dropped)
+        tracker.expire(now: 200)
+        #expect(tracker.pendingCount == 1 && tracker.pending.count == 1)
+        #expect(tracker.response(try Self.key([1, 0x62, 0]), vantage: 0)?.frame == 2)
+    }
+
+    /// Clients that a multiplicative fold of the addresses could make collide hash apart.
+    @Test func flowsHashWhole() throws {
+        let clients = try Set((0..<1024).map { try Self.key(nil, client: "10.244.\($0 / 256).\($0 % 256)").flow.hashValue })
+        #expect(clients.count == 1024)
+        let v6 = try Set((0..<1024).map { try Self.key(nil, client: "fd00::\(String($0, radix: 16))").flow.hashValue })
+        #expect(v6.count == 1024)
     }
 }
