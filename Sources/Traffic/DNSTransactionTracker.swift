@@ -182,22 +182,29 @@ struct DNSTransactionTracker {
             name: message.questionNameWire)
     }
 
+    /// What ``query(_:frame:time:vantage:forgotten:)`` forgot to stay within the limits.
+    struct Forgotten {
+        /// Questions forgotten because the total limit was reached (all that were pending).
+        var atTotalLimit = 0
+        /// True when the flow's oldest question was forgotten, to keep ``maxNamesPerFlow``.
+        var oldestInFlow = false
+    }
+
     /// Records a query; true when it repeats an unanswered one seen at the same vantage point.
-    /// `dropped` grows by the questions forgotten to stay within the limits.
-    mutating func query(_ key: Key, frame: Int, time: Int64, vantage: Int, dropped: inout Int) -> Bool {
+    mutating func query(_ key: Key, frame: Int, time: Int64, vantage: Int, forgotten: inout Forgotten) -> Bool {
         let query = Query(frame: frame, time: time, vantage: vantage)
         if let index = pending.index(forKey: key.flow) {
             switch pending.values[index].add(query, for: key, allowingNew: pendingCount < maxPending, limit: Self.maxNamesPerFlow) {
             case .joined(let repeated):
                 return repeated
             case .new(let forgotOldest):
-                if forgotOldest { dropped += 1 } else { pendingCount += 1 }
+                if forgotOldest { forgotten.oldestInFlow = true } else { pendingCount += 1 }
                 return false
             case .refused:
-                forgetAll(dropped: &dropped)
+                forgetAll(&forgotten)
             }
         } else if pendingCount >= maxPending {
-            forgetAll(dropped: &dropped)
+            forgetAll(&forgotten)
         }
         var entry = Questions.Entry(name: key.name)
         _ = entry.queries.add(query)
@@ -206,8 +213,8 @@ struct DNSTransactionTracker {
         return false
     }
 
-    private mutating func forgetAll(dropped: inout Int) {
-        dropped += pendingCount
+    private mutating func forgetAll(_ forgotten: inout Forgotten) {
+        forgotten.atTotalLimit += pendingCount
         pending.removeAll(keepingCapacity: true)
         pendingCount = 0
     }

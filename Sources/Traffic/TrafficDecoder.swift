@@ -285,13 +285,16 @@ public final class TrafficDecoder {
             }
         } else {
             let key = DNSTransactionTracker.key(message, client: source, server: destination, transport: transport)
-            var dropped = 0
-            event.isRetransmission = tracker.query(key, frame: frame, time: time, vantage: vantage, dropped: &dropped)
-            if dropped > 0 {
-                emit(
-                    .diagnostic(
-                        TrafficError(
-                            .limitExceeded, frame: frame, "\(dropped) unanswered DNS queries forgotten (limit \(configuration.limits.maxPendingQueries))")))
+            var forgotten = DNSTransactionTracker.Forgotten()
+            event.isRetransmission = tracker.query(key, frame: frame, time: time, vantage: vantage, forgotten: &forgotten)
+            if forgotten.atTotalLimit > 0 {
+                let limit = configuration.limits.maxPendingQueries
+                emit(.diagnostic(TrafficError(.limitExceeded, frame: frame, "\(forgotten.atTotalLimit) unanswered DNS questions forgotten (limit \(limit))")))
+            }
+            if forgotten.oldestInFlow {
+                let flow = "\(source) → \(destination) id \(message.header.id)"
+                let limit = DNSTransactionTracker.maxNamesPerFlow
+                emit(.diagnostic(TrafficError(.limitExceeded, frame: frame, "DNS \(flow): more than \(limit) question names pending; the oldest is forgotten")))
             }
         }
         statistics.dnsMessages += 1

@@ -20,6 +20,27 @@ import Traffic
         #expect(d.events.last?.jsonLine.contains(#""queryFrame":1,"latencyMs":3.000"#) == true)
     }
 
+    /// Twenty names pending with one 5-tuple, ID and type: the four oldest are forgotten, each
+    /// said on stderr with its frame, and the newest sixteen still pair.
+    @Test func moreThanSixteenNamesInOneFlowForgetTheOldest() throws {
+        var packets: [CapturedPacket] = []
+        var queries: [DNSMessage] = []
+        for i in 0..<20 {
+            let q = Build.query("n\(i).kiada.svc.cluster.local", id: 7)
+            queries.append(q)
+            packets.append(Build.udpDNS(i + 1, "10.244.3.4", 40000, "10.96.0.10", 53, q, ms: Int64(i)))
+        }
+        for (i, q) in queries.enumerated() {
+            packets.append(Build.udpDNS(21 + i, "10.96.0.10", 53, "10.244.3.4", 40000, Build.response(to: q, answers: []), ms: 30))
+        }
+        let d = decode(packets)
+        #expect(d.events.count == 40)
+        #expect(d.diagnostics.map(\.frame) == [17, 18, 19, 20])
+        #expect(d.diagnostics.allSatisfy { "\($0)".contains("more than 16 question names pending; the oldest is forgotten") }, "\(d.diagnostics)")
+        let paired = d.events.suffix(20).map { $0.dns?.queryFrame }
+        #expect(paired == Array(repeating: nil, count: 4) + (5...20).map { Optional($0) })
+    }
+
     @Test func pairingNeedsTheSameQuestionAndFiveTuple() throws {
         var other = Self.r
         other.questions[0].name = DNSName(stringLiteral: "other.kiada.svc.cluster.local")

@@ -52,28 +52,28 @@ import Testing
 
     @Test func namesEqualButForCasePair() throws {
         var tracker = DNSTransactionTracker(timeoutNanoseconds: 1_000_000_000, maxPending: 100)
-        var dropped = 0
-        #expect(!tracker.query(try Self.key(Self.wire("QUOTE.Kiada.svc.cluster.local.")), frame: 1, time: 0, vantage: 0, dropped: &dropped))
-        #expect(tracker.query(try Self.key(Self.wire("quote.KIADA.svc.cluster.local.")), frame: 2, time: 1, vantage: 0, dropped: &dropped))
+        var forgotten = DNSTransactionTracker.Forgotten()
+        #expect(!tracker.query(try Self.key(Self.wire("QUOTE.Kiada.svc.cluster.local.")), frame: 1, time: 0, vantage: 0, forgotten: &forgotten))
+        #expect(tracker.query(try Self.key(Self.wire("quote.KIADA.svc.cluster.local.")), frame: 2, time: 1, vantage: 0, forgotten: &forgotten))
         #expect(tracker.response(try Self.key(Self.wire("quote.kiada.svc.cluster.local.")), vantage: 0)?.frame == 2)
         #expect(tracker.pendingCount == 0 && tracker.pending.isEmpty)
         // a name differing in a non-letter's bit 5 (0x10 vs 0x30) is another question
-        _ = tracker.query(try Self.key([1, 0x10, 0]), frame: 3, time: 2, vantage: 0, dropped: &dropped)
+        _ = tracker.query(try Self.key([1, 0x10, 0]), frame: 3, time: 2, vantage: 0, forgotten: &forgotten)
         #expect(tracker.response(try Self.key([1, 0x30, 0]), vantage: 0) == nil)
         #expect(tracker.response(try Self.key([1, 0x10, 0]), vantage: 0)?.frame == 3)
-        #expect(dropped == 0)
+        #expect(forgotten.atTotalLimit == 0 && !forgotten.oldestInFlow)
     }
 
     /// Many names in one flow (one 5-tuple, ID and type): only the newest 16 are kept, each
     /// one forgotten is counted, and the newest still pair.
     @Test func oneFlowKeepsAtMostSixteenNames() throws {
         var tracker = DNSTransactionTracker(timeoutNanoseconds: 1_000_000_000, maxPending: 100_000)
-        var dropped = 0
+        var forgotten = DNSTransactionTracker.Forgotten()
         for i in 0..<1000 {
-            _ = tracker.query(try Self.key(Self.wire("n\(i).kiada.svc.cluster.local.")), frame: i + 1, time: Int64(i), vantage: 0, dropped: &dropped)
+            _ = tracker.query(try Self.key(Self.wire("n\(i).kiada.svc.cluster.local.")), frame: i + 1, time: Int64(i), vantage: 0, forgotten: &forgotten)
         }
         #expect(tracker.pending.count == 1 && tracker.pendingCount == DNSTransactionTracker.maxNamesPerFlow)
-        #expect(dropped == 1000 - DNSTransactionTracker.maxNamesPerFlow)
+        #expect(forgotten.oldestInFlow && forgotten.atTotalLimit == 0)
         #expect(tracker.response(try Self.key(Self.wire("n999.kiada.svc.cluster.local.")), vantage: 0)?.frame == 1000)
         #expect(tracker.response(try Self.key(Self.wire("n984.kiada.svc.cluster.local.")), vantage: 0)?.frame == 985)
         #expect(tracker.response(try Self.key(Self.wire("n983.kiada.svc.cluster.local.")), vantage: 0) == nil)
@@ -83,22 +83,22 @@ import Testing
     /// The total limit counts questions across flows; at the limit all are forgotten and counted.
     @Test func theTotalLimitForgetsEverythingAndSaysHowMuch() throws {
         var tracker = DNSTransactionTracker(timeoutNanoseconds: 1_000_000_000, maxPending: 10)
-        var dropped = 0
-        for i in 0..<10 { _ = tracker.query(try Self.key([1, 0x61, 0], id: UInt16(i)), frame: i + 1, time: 0, vantage: 0, dropped: &dropped) }
-        #expect(dropped == 0 && tracker.pendingCount == 10)
-        _ = tracker.query(try Self.key([1, 0x61, 0], id: 10), frame: 11, time: 0, vantage: 0, dropped: &dropped)
-        #expect(dropped == 10 && tracker.pendingCount == 1)
+        var forgotten = DNSTransactionTracker.Forgotten()
+        for i in 0..<10 { _ = tracker.query(try Self.key([1, 0x61, 0], id: UInt16(i)), frame: i + 1, time: 0, vantage: 0, forgotten: &forgotten) }
+        #expect(forgotten.atTotalLimit == 0 && tracker.pendingCount == 10)
+        _ = tracker.query(try Self.key([1, 0x61, 0], id: 10), frame: 11, time: 0, vantage: 0, forgotten: &forgotten)
+        #expect(forgotten.atTotalLimit == 10 && tracker.pendingCount == 1)
         // a question already pending is not new: no forgetting
-        _ = tracker.query(try Self.key([1, 0x61, 0], id: 10), frame: 12, time: 0, vantage: 0, dropped: &dropped)
-        #expect(dropped == 10 && tracker.pendingCount == 1)
+        _ = tracker.query(try Self.key([1, 0x61, 0], id: 10), frame: 12, time: 0, vantage: 0, forgotten: &forgotten)
+        #expect(forgotten.atTotalLimit == 10 && tracker.pendingCount == 1)
     }
 
     @Test func expiryForgetsOldQuestionsAndKeepsTheCount() throws {
         var tracker = DNSTransactionTracker(timeoutNanoseconds: 100, maxPending: 100)
-        var dropped = 0
-        _ = tracker.query(try Self.key([1, 0x61, 0]), frame: 1, time: 0, vantage: 0, dropped: &dropped)
-        _ = tracker.query(try Self.key([1, 0x62, 0]), frame: 2, time: 150, vantage: 0, dropped: &dropped)
-        _ = tracker.query(try Self.key([1, 0x63, 0], id: 8), frame: 3, time: 10, vantage: 0, dropped: &dropped)
+        var forgotten = DNSTransactionTracker.Forgotten()
+        _ = tracker.query(try Self.key([1, 0x61, 0]), frame: 1, time: 0, vantage: 0, forgotten: &forgotten)
+        _ = tracker.query(try Self.key([1, 0x62, 0]), frame: 2, time: 150, vantage: 0, forgotten: &forgotten)
+        _ = tracker.query(try Self.key([1, 0x63, 0], id: 8), frame: 3, time: 10, vantage: 0, forgotten: &forgotten)
         tracker.expire(now: 200)
         #expect(tracker.pendingCount == 1 && tracker.pending.count == 1)
         #expect(tracker.response(try Self.key([1, 0x62, 0]), vantage: 0)?.frame == 2)
