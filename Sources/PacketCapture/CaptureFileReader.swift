@@ -56,7 +56,8 @@ public final class CaptureFileReader {
     public let fileLinkType: LinkType?
 
     private enum Backend {
-        case classic(OpaquePointer)
+        /// A libpcap handle reading a stream whose buffer is ours (freed after the handle).
+        case classic(OpaquePointer, streamBuffer: UnsafeMutableRawPointer)
         case pcapng(PcapngReader)
         case closed
     }
@@ -92,15 +93,18 @@ public final class CaptureFileReader {
         case .pcap, .pcapNanoseconds:
             input.close()
             var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-            // libpcap reads each record with two fread calls: a stream with a large buffer and no
-            // locking (this reader is used from one thread at a time) makes those cheap.
+            // libpcap reads each record with two fread calls: a stream with a 1 MiB buffer (given
+            // by us: glibc ignores a size without a buffer) and no locking (this reader is used
+            // from one thread at a time) makes those cheap.
             guard let file = fopen(path, "rb") else {
                 throw PacketCaptureError(.unreadableFile, "cannot open: \(errnoText())", path: path)
             }
-            _ = setvbuf(file, nil, _IOFBF, 1 << 20)
+            let streamBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.streamBufferSize, alignment: 16)
+            _ = setvbuf(file, streamBuffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.streamBufferSize)
             _ = __fsetlocking(file, Int32(FSETLOCKING_BYCALLER))
             guard let handle = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
-                fclose(file)
+                fclose(file)  // libpcap leaves the stream to the caller when it fails
+                streamBuffer.deallocate()
                 let message = text(fromCBuffer: errbuf)
                 let code: PacketCaptureError.Code = message.contains("truncated") ? .truncatedFile : .malformedFile
                 throw PacketCaptureError(code, "libpcap: \(message)", path: path)
@@ -117,7 +121,7 @@ public final class CaptureFileReader {
             } else {
                 self.fileLinkType = LinkType(dlt: pcap_datalink(handle))
             }
-            self.backend = .classic(handle)
+            self.backend = .classic(handle, streamBuffer: streamBuffer)
         }
     }
 
@@ -149,7 +153,7 @@ public final class CaptureFileReader {
             switch backend {
             case .closed: packet = nil
             case .pcapng(let reader): packet = try reader.next()
-            case .classic(let handle): packet = try nextClassic(handle)
+            case .classic(let handle, _): packet = try nextClassic(handle)
             }
             if let packet {
                 delivered = packet.frameNumber
@@ -169,7 +173,7 @@ public final class CaptureFileReader {
     /// as it was); throws as ``next()`` does.
     public func next(into packet: inout CapturedPacket) throws -> Bool {
         if finished { return false }
-        guard case .classic(let handle) = backend else {
+        guard case .classic(let handle, _) = backend else {
             guard let read = try next() else { return false }
             packet = read
             return true
@@ -190,11 +194,16 @@ public final class CaptureFileReader {
     /// Releases the file; later calls to ``next()`` return `nil`.
     public func close() {
         switch backend {
-        case .classic(let handle): pcap_close(handle)
+        case .classic(let handle, let streamBuffer):
+            pcap_close(handle)  // closes the stream, which no longer uses its buffer then
+            streamBuffer.deallocate()
         case .pcapng, .closed: break
         }
         backend = .closed
     }
+
+    /// The stdio buffer of a classic pcap stream.
+    private static let streamBufferSize = 1 << 20
 
     private func nextClassic(_ handle: OpaquePointer) throws -> CapturedPacket? {
         var packet = CapturedPacket.empty

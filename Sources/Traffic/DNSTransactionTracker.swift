@@ -93,6 +93,8 @@ struct DNSTransactionTracker {
 
         private var head: Entry
         private var rest: [Entry] = []
+        /// Set once the flow has had to forget a question (it is said once per flow).
+        private var overflowed = false
 
         init(_ first: Entry) { head = first }
 
@@ -103,8 +105,9 @@ struct DNSTransactionTracker {
             /// The question was pending: the query joined it (true when it repeats one from the
             /// same vantage point).
             case joined(repeated: Bool)
-            /// A new question; true when the oldest one was forgotten to make room.
-            case new(forgotOldest: Bool)
+            /// A new question; `forgotOldest` when the oldest one was forgotten to make room,
+            /// `firstForgetting` when that happened for the first time in this flow.
+            case new(forgotOldest: Bool, firstForgetting: Bool)
             /// A new question, and no room was allowed: nothing changed.
             case refused
         }
@@ -126,9 +129,10 @@ struct DNSTransactionTracker {
             var entry = Entry(name: key.name)
             _ = entry.queries.add(query)
             rest.append(entry)
-            guard count > limit else { return .new(forgotOldest: false) }
+            guard count > limit else { return .new(forgotOldest: false, firstForgetting: false) }
             head = rest.removeFirst()
-            return .new(forgotOldest: true)
+            defer { overflowed = true }
+            return .new(forgotOldest: true, firstForgetting: !overflowed)
         }
 
         /// The query `key`'s response answers (see ``DNSTransactionTracker/response(_:vantage:)``),
@@ -186,7 +190,8 @@ struct DNSTransactionTracker {
     struct Forgotten {
         /// Questions forgotten because the total limit was reached (all that were pending).
         var atTotalLimit = 0
-        /// True when the flow's oldest question was forgotten, to keep ``maxNamesPerFlow``.
+        /// True when the flow's oldest question was forgotten, to keep ``maxNamesPerFlow``, for
+        /// the first time in this flow (a flow that keeps sending new names is said once).
         var oldestInFlow = false
     }
 
@@ -197,8 +202,9 @@ struct DNSTransactionTracker {
             switch pending.values[index].add(query, for: key, allowingNew: pendingCount < maxPending, limit: Self.maxNamesPerFlow) {
             case .joined(let repeated):
                 return repeated
-            case .new(let forgotOldest):
-                if forgotOldest { forgotten.oldestInFlow = true } else { pendingCount += 1 }
+            case .new(let forgotOldest, let firstForgetting):
+                if firstForgetting { forgotten.oldestInFlow = true }
+                if !forgotOldest { pendingCount += 1 }
                 return false
             case .refused:
                 forgetAll(&forgotten)

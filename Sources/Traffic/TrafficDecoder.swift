@@ -294,7 +294,11 @@ public final class TrafficDecoder {
             if forgotten.oldestInFlow {
                 let flow = "\(source) → \(destination) id \(message.header.id)"
                 let limit = DNSTransactionTracker.maxNamesPerFlow
-                emit(.diagnostic(TrafficError(.limitExceeded, frame: frame, "DNS \(flow): more than \(limit) question names pending; the oldest is forgotten")))
+                emit(
+                    .diagnostic(
+                        TrafficError(
+                            .limitExceeded, frame: frame,
+                            "DNS \(flow): more than \(limit) question names pending; the oldest are forgotten (said once per flow)")))
             }
         }
         statistics.dnsMessages += 1
