@@ -145,12 +145,7 @@ extension HTTPExchange {
         if let r = response {
             w.raw(" → ")
             w.int(r.status)
-            let preview = Self.previewText(r.bodyPreview, limit: 80)
-            if !preview.isEmpty {
-                w.raw(" '")
-                w.rawText(preview)
-                w.append(UInt8(ascii: "'"))
-            }
+            w.preview(r.bodyPreview, limit: 80)
         } else {
             w.raw(" → (no response)")
         }

@@ -251,6 +251,39 @@ struct LineWriter {
         append(UInt8(ascii: "\""))
     }
 
+    /// ` 'preview'`: ``HTTPExchange/previewText(_:limit:)`` of `body` between quotes, nothing
+    /// when that is empty. ASCII (the usual body) is written octet by octet; anything else goes
+    /// through the String definition.
+    mutating func preview(_ body: [UInt8], limit: Int) {
+        let ascii = body.withUnsafeBufferPointer { Self.isASCII($0) }
+        guard ascii else {
+            let text = HTTPExchange.previewText(body, limit: limit)
+            if !text.isEmpty {
+                raw(" '")
+                rawText(text)
+                append(UInt8(ascii: "'"))
+            }
+            return
+        }
+        // Each ASCII octet is one character: control characters become spaces, trailing spaces
+        // go, and more than `limit` is cut with an ellipsis.
+        var end = body.count
+        while end > 0, body[end - 1] <= 0x20 || body[end - 1] == 0x7f { end -= 1 }
+        guard end > 0 else { return }
+        let shown = min(end, limit)
+        reserve(shown + 8)
+        appendUnchecked(UInt8(ascii: " "))
+        appendUnchecked(UInt8(ascii: "'"))
+        for b in body[0..<shown] { appendUnchecked(b < 0x20 || b == 0x7f ? 0x20 : b) }
+        if end > limit {
+            // "…" (U+2026)
+            appendUnchecked(0xE2)
+            appendUnchecked(0x80)
+            appendUnchecked(0xA6)
+        }
+        appendUnchecked(UInt8(ascii: "'"))
+    }
+
     /// `address:port` (IPv6 as `[address]:port`) as a JSON string.
     mutating func endpoint(_ e: Endpoint) {
         quoted { $0.endpointText(e) }

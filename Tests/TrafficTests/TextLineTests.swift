@@ -194,6 +194,40 @@ import Traffic
         #expect(Self.mismatches(events).isEmpty, "\(Self.mismatches(events))")
     }
 
+    /// HTTP body previews: every octet that is not printable ASCII at the start, middle and
+    /// end, trailing white space, lengths around the 80-character cut, non-ASCII and invalid
+    /// UTF-8; requests and responses missing, with and without host and latency.
+    @Test func httpPreviewsAndNotesReadLikeTheReference() {
+        var bodies: [[UInt8]] = [[], Array("   ".utf8), Array("\r\n".utf8), Array("é".utf8), [0xff, 0x41], Array("ok \u{7f}".utf8)]
+        for octet in [0, 9, 10, 13, 0x1f, 0x20, 0x7f] as [UInt8] {
+            bodies.append([octet] + Array("body".utf8))
+            bodies.append(Array("bo".utf8) + [octet] + Array("dy".utf8))
+            bodies.append(Array("body".utf8) + [octet])
+        }
+        for length in [78, 79, 80, 81, 82, 200] {
+            bodies.append((0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) })
+            bodies.append((0..<length).map { $0 == 79 ? 0x20 : UInt8(ascii: "b") })
+            bodies.append((0..<length).flatMap { $0 % 7 == 0 ? Array("é".utf8) : [UInt8(ascii: "c")] })
+        }
+        var events: [Event] = []
+        for (index, body) in bodies.enumerated() {
+            let request = HTTPExchange.Request(
+                method: "GET", uri: "/q?n=\(index)", version: "HTTP/1.1", host: index % 3 == 0 ? nil : "quote", bodyPreview: [], bodyLength: 0, frame: 1,
+                timeNanoseconds: 0)
+            let response = HTTPExchange.Response(
+                status: 200, reason: "OK", version: "HTTP/1.1", contentType: nil, chunked: false, bodyPreview: body, bodyLength: body.count, frame: 2,
+                timeNanoseconds: index % 2 == 0 ? 1_500_000 : 0)
+            for (r, s) in [(request, response), (nil, response), (request, nil)] as [(HTTPExchange.Request?, HTTPExchange.Response?)] {
+                let exchange = HTTPExchange(client: FastPathTests.client, server: FastPathTests.server, request: r, response: s)
+                events.append(
+                    Event(
+                        timeNanoseconds: 1, frame: 2, frames: [1, 2], source: FastPathTests.client, destination: FastPathTests.server, transport: .tcp,
+                        kind: .http(exchange)))
+            }
+        }
+        #expect(Self.mismatches(events).isEmpty, "\(Self.mismatches(events))")
+    }
+
     /// Records of every kind the line reads in place (and some it decodes), with authority and
     /// additional records and EDNS, over IPv4 and IPv6, at negative and extreme times.
     @Test func recordsSectionsAndTimesReadLikeTheReference() throws {
