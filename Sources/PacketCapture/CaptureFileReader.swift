@@ -173,13 +173,14 @@ public final class CaptureFileReader {
     /// as it was); throws as ``next()`` does.
     public func next(into packet: inout CapturedPacket) throws -> Bool {
         if finished { return false }
-        guard case .classic(let handle, _) = backend else {
-            guard let read = try next() else { return false }
-            packet = read
-            return true
-        }
         do {
-            guard try nextClassic(handle, into: &packet) else {
+            let read: Bool
+            switch backend {
+            case .closed: read = false
+            case .pcapng(let reader): read = try reader.next(into: &packet)
+            case .classic(let handle, _): read = try nextClassic(handle, into: &packet)
+            }
+            guard read else {
                 finished = true
                 return false
             }

@@ -9,11 +9,14 @@
 final class FileInput {
     let path: String
     private var fd: Int32
-    private var buffer: [UInt8] = []
-    private var bufferStart = 0
+    // Used from one thread at a time and never re-entered: no dynamic exclusivity checks.
+    /// Octets read ahead: `buffer[bufferStart..<bufferEnd]` come next.
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var bufferStart = 0
+    @exclusivity(unchecked) private var bufferEnd = 0
     /// Offset in the file of the next byte `read` returns.
-    private(set) var offset = 0
-    private var atEOF = false
+    @exclusivity(unchecked) private(set) var offset = 0
+    @exclusivity(unchecked) private var atEOF = false
 
     init(path: String) throws {
         self.path = path
@@ -42,24 +45,33 @@ final class FileInput {
     func read(_ count: Int) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(min(count, 1 << 20))
-        while out.count < count {
-            if bufferStart == buffer.count {
-                if atEOF || fd < 0 { break }
-                try fill()
-                if bufferStart == buffer.count { break }
-            }
-            let take = min(count - out.count, buffer.count - bufferStart)
-            out.append(contentsOf: buffer[bufferStart..<(bufferStart + take)])
-            bufferStart += take
-            offset += take
-        }
+        try read(count, appendingTo: &out)
         return out
     }
 
+    /// Appends up to `count` octets to `out` (fewer only at end of file), so that a caller that
+    /// reads block after block can keep one array.
+    func read(_ count: Int, appendingTo out: inout [UInt8]) throws {
+        var wanted = count
+        while wanted > 0 {
+            if bufferStart == bufferEnd {
+                if atEOF || fd < 0 { break }
+                try fill()
+                if bufferStart == bufferEnd { break }
+            }
+            let take = min(wanted, bufferEnd - bufferStart)
+            out.append(contentsOf: buffer[bufferStart..<(bufferStart + take)])
+            bufferStart += take
+            offset += take
+            wanted -= take
+        }
+    }
+
+    /// Refills the buffer with the next 64 KiB of the file (read into the buffer's own storage).
     private func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        if buffer.count != Self.chunkSize { buffer = [UInt8](repeating: 0, count: Self.chunkSize) }
         while true {
-            let n = chunk.withUnsafeMutableBytes { raw in
+            let n = buffer.withUnsafeMutableBytes { raw in
                 Glibc.read(fd, raw.baseAddress, raw.count)
             }
             if n < 0 {
@@ -67,11 +79,13 @@ final class FileInput {
                 throw PacketCaptureError(.unreadableFile, "read failed: \(errnoText())", path: path)
             }
             if n == 0 { atEOF = true }
-            buffer = Array(chunk[0..<n])
             bufferStart = 0
+            bufferEnd = n
             return
         }
     }
+
+    private static let chunkSize = 65536
 }
 
 func closeDescriptor(_ fd: Int32) -> Int32 {

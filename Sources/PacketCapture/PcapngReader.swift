@@ -1,12 +1,15 @@
 /// Native pcapng block reader (libpcap cannot deliver per-packet interfaces or mixed link types).
+///
+/// Not thread-safe; used from one thread at a time, never re-entered, so its state needs no
+/// dynamic exclusivity checks (they were a fifth of the cost of reading a packet).
 final class PcapngReader {
     private let input: FileInput
-    private var bigEndian = false
-    private var section = -1
-    private(set) var interfaces: [CaptureInterface] = []
+    @exclusivity(unchecked) private var bigEndian = false
+    @exclusivity(unchecked) private var section = -1
+    @exclusivity(unchecked) private(set) var interfaces: [CaptureInterface] = []
     /// Every interface seen in the file, all sections.
-    private(set) var allInterfaces: [CaptureInterface] = []
-    private var delivered = 0
+    @exclusivity(unchecked) private(set) var allInterfaces: [CaptureInterface] = []
+    @exclusivity(unchecked) private var delivered = 0
 
     init(input: FileInput) {
         self.input = input
@@ -18,34 +21,41 @@ final class PcapngReader {
         PacketCaptureError(code, reason, path: path, frameNumber: delivered + 1)
     }
 
+    /// The next packet, or nil at the end of the file.
     func next() throws -> CapturedPacket? {
+        var packet = CapturedPacket.empty
+        return try next(into: &packet) ? packet : nil
+    }
+
+    /// Reads the next packet into `packet`, reusing its data storage when nothing else holds it
+    /// (as ``CaptureFileReader/next(into:)`` does for classic files); false at the end of the file.
+    func next(into packet: inout CapturedPacket) throws -> Bool {
         while true {
             let blockOffset = input.offset
-            let head = try input.read(8)
-            if head.isEmpty { return nil }
+            head.removeAll(keepingCapacity: true)
+            try input.read(8, appendingTo: &head)
+            if head.isEmpty { return false }
             if head.count < 8 {
                 throw fail(.truncatedFile, "file ends inside a block header at offset \(blockOffset) (\(head.count) of 8 octets)")
             }
-            var body: [UInt8]
+            // A block larger than usual is not kept around once it has been read.
+            if body.capacity > Self.keptBodyCapacity { body = [] }
+            body.removeAll(keepingCapacity: true)
             let isSHB = head[0] == 0x0A && head[1] == 0x0D && head[2] == 0x0D && head[3] == 0x0A
             if isSHB {
-                let magic = try input.read(4)
-                if magic.count < 4 {
+                try input.read(4, appendingTo: &body)
+                if body.count < 4 {
                     throw fail(.truncatedFile, "file ends inside a section header block at offset \(blockOffset)")
                 }
-                if magic == [0x1A, 0x2B, 0x3C, 0x4D] {
+                if body.starts(with: [0x1A, 0x2B, 0x3C, 0x4D]) {
                     bigEndian = true
-                } else if magic == [0x4D, 0x3C, 0x2B, 0x1A] {
+                } else if body.starts(with: [0x4D, 0x3C, 0x2B, 0x1A]) {
                     bigEndian = false
                 } else {
                     throw fail(.malformedFile, "section header block at offset \(blockOffset) has an unknown byte-order magic")
                 }
-                body = magic
-            } else {
-                if section < 0 {
-                    throw fail(.malformedFile, "the file does not start with a section header block")
-                }
-                body = []
+            } else if section < 0 {
+                throw fail(.malformedFile, "the file does not start with a section header block")
             }
             let type = u32(head, 0)
             let length = Int(u32(head, 4))
@@ -53,8 +63,7 @@ final class PcapngReader {
             if length < minimum || length % 4 != 0 || length > CaptureFileLimits.maxBlockLength {
                 throw fail(.malformedFile, "block of type 0x\(hex(type)) at offset \(blockOffset) has an invalid total length \(length)")
             }
-            let rest = try input.read(length - 8 - body.count)
-            body += rest
+            try input.read(length - 8 - body.count, appendingTo: &body)
             if body.count < length - 8 {
                 throw fail(.truncatedFile, "file ends inside a block of type 0x\(hex(type)) at offset \(blockOffset) (\(body.count + 8) of \(length) octets)")
             }
@@ -69,16 +78,26 @@ final class PcapngReader {
             case 1:
                 try interfaceDescription(body, at: blockOffset)
             case 6:
-                return try enhancedPacket(body, at: blockOffset)
+                try enhancedPacket(at: blockOffset, into: &packet)
+                return true
             case 3:
-                return try simplePacket(body, at: blockOffset)
+                try simplePacket(at: blockOffset, into: &packet)
+                return true
             case 2:
-                return try obsoletePacket(body, at: blockOffset)
+                try obsoletePacket(at: blockOffset, into: &packet)
+                return true
             default:
                 continue  // name resolution, statistics, journal, custom... skipped
             }
         }
     }
+
+    /// The block being read (without its header and trailing length) and its header: kept from
+    /// block to block so that reading a packet allocates nothing.
+    @exclusivity(unchecked) private var body: [UInt8] = []
+    @exclusivity(unchecked) private var head: [UInt8] = []
+    /// Larger block buffers are dropped after use rather than kept.
+    private static let keptBodyCapacity = 1 << 20
 
     // MARK: Blocks
 
@@ -114,7 +133,7 @@ final class PcapngReader {
         allInterfaces.append(interface)
     }
 
-    private func enhancedPacket(_ body: [UInt8], at offset: Int) throws -> CapturedPacket {
+    private func enhancedPacket(at offset: Int, into packet: inout CapturedPacket) throws {
         guard body.count >= 20 else {
             throw fail(.malformedFile, "enhanced packet block at offset \(offset) is shorter than 32 octets")
         }
@@ -125,10 +144,10 @@ final class PcapngReader {
         guard captured <= body.count - 20 else {
             throw fail(.malformedFile, "enhanced packet block at offset \(offset) claims \(captured) captured octets but holds \(body.count - 20)")
         }
-        return try packet(interfaceID: interfaceID, units: units, data: Array(body[20..<(20 + captured)]), original: original, at: offset)
+        try fill(&packet, interfaceID: interfaceID, units: units, data: 20..<(20 + captured), original: original, at: offset)
     }
 
-    private func obsoletePacket(_ body: [UInt8], at offset: Int) throws -> CapturedPacket {
+    private func obsoletePacket(at offset: Int, into packet: inout CapturedPacket) throws {
         guard body.count >= 20 else {
             throw fail(.malformedFile, "packet block at offset \(offset) is shorter than 32 octets")
         }
@@ -139,10 +158,10 @@ final class PcapngReader {
         guard captured <= body.count - 20 else {
             throw fail(.malformedFile, "packet block at offset \(offset) claims \(captured) captured octets but holds \(body.count - 20)")
         }
-        return try packet(interfaceID: interfaceID, units: units, data: Array(body[20..<(20 + captured)]), original: original, at: offset)
+        try fill(&packet, interfaceID: interfaceID, units: units, data: 20..<(20 + captured), original: original, at: offset)
     }
 
-    private func simplePacket(_ body: [UInt8], at offset: Int) throws -> CapturedPacket {
+    private func simplePacket(at offset: Int, into packet: inout CapturedPacket) throws {
         guard body.count >= 4 else {
             throw fail(.malformedFile, "simple packet block at offset \(offset) is shorter than 16 octets")
         }
@@ -153,25 +172,41 @@ final class PcapngReader {
         var captured = min(original, body.count - 4)
         if interface.snapLength > 0 { captured = min(captured, interface.snapLength) }
         delivered += 1
-        return CapturedPacket(
-            frameNumber: delivered, timestampNanoseconds: 0, linkType: interface.linkType,
-            data: Array(body[4..<(4 + captured)]), originalLength: original,
-            interfaceName: interface.name, interfaceIndex: 0)
+        copy(4..<(4 + captured), into: &packet.data)
+        packet.frameNumber = delivered
+        packet.timestampNanoseconds = 0
+        packet.linkType = interface.linkType
+        packet.originalLength = original
+        packet.interfaceName = interface.name
+        packet.interfaceIndex = 0
     }
 
-    private func packet(interfaceID: Int, units: UInt64, data: [UInt8], original: Int, at offset: Int) throws -> CapturedPacket {
+    private func fill(_ packet: inout CapturedPacket, interfaceID: Int, units: UInt64, data: Range<Int>, original: Int, at offset: Int) throws {
         guard interfaceID < interfaces.count else {
             throw fail(.malformedFile, "packet block at offset \(offset) refers to interface \(interfaceID), but the section describes \(interfaces.count)")
         }
-        let interface = interfaces[interfaceID]
-        guard let nanoseconds = Self.nanoseconds(units: units, resolution: interface.timestampResolution, offsetSeconds: interface.timestampOffsetSeconds)
+        guard
+            let nanoseconds = Self.nanoseconds(
+                units: units, resolution: interfaces[interfaceID].timestampResolution, offsetSeconds: interfaces[interfaceID].timestampOffsetSeconds)
         else {
             throw fail(.malformedFile, "packet block at offset \(offset) has a timestamp that does not fit in 64-bit nanoseconds")
         }
         delivered += 1
-        return CapturedPacket(
-            frameNumber: delivered, timestampNanoseconds: nanoseconds, linkType: interface.linkType,
-            data: data, originalLength: original, interfaceName: interface.name, interfaceIndex: interfaceID)
+        copy(data, into: &packet.data)
+        packet.frameNumber = delivered
+        packet.timestampNanoseconds = nanoseconds
+        packet.linkType = interfaces[interfaceID].linkType
+        packet.originalLength = original
+        packet.interfaceName = interfaces[interfaceID].name
+        packet.interfaceIndex = interfaceID
+    }
+
+    /// `body[range]` into `data`, reusing its storage unless it is much larger than needed (a
+    /// decoder that keeps slices of packets would otherwise hold large copies).
+    private func copy(_ range: Range<Int>, into data: inout [UInt8]) {
+        if data.capacity > max(2 * range.count, 4096) { data = [] }
+        data.removeAll(keepingCapacity: true)
+        data.append(contentsOf: body[range])
     }
 
     /// Converts a pcapng timestamp in `if_tsresol` units to nanoseconds since the epoch;
@@ -247,21 +282,18 @@ final class PcapngReader {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The 16-bit field at `at` in the section's byte order; 0 when it lies outside `bytes`.
     private func u16(_ bytes: [UInt8], _ at: Int) -> UInt16 {
         guard at >= 0, at + 2 <= bytes.count else { return 0 }
-        let a = UInt16(bytes[at])
-        let b = UInt16(bytes[at + 1])
-        return bigEndian ? a << 8 | b : b << 8 | a
+        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt16.self) }
+        return bigEndian ? UInt16(bigEndian: raw) : UInt16(littleEndian: raw)
     }
 
+    /// The 32-bit field at `at` in the section's byte order; 0 when it lies outside `bytes`.
     private func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
         guard at >= 0, at + 4 <= bytes.count else { return 0 }
-        var value: UInt32 = 0
-        for i in 0..<4 {
-            let byte = UInt32(bytes[at + (bigEndian ? i : 3 - i)])
-            value = value << 8 | byte
-        }
-        return value
+        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
+        return bigEndian ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw)
     }
 
     private func u64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
