@@ -47,8 +47,12 @@ public enum CaptureFileFormat: String, Hashable, Sendable, CustomStringConvertib
 /// ``next()`` returns every readable packet first; when the file is cut or damaged it then
 /// throws a ``PacketCaptureError`` whose `frameNumber` is the packet that could not be read.
 public final class CaptureFileReader {
-    /// The path the reader was opened with.
+    /// The path the reader was opened with (`-` for standard input).
     public let path: String
+    /// True when the input is a pipe, a terminal or standard input: read once, as it arrives
+    /// (`tcpdump -U -w - | kubetape inspect -`), so a reader of it should pass on what it decodes
+    /// without waiting for more.
+    public let isStream: Bool
     /// The detected file format.
     public let format: CaptureFileFormat
     /// The file-wide link type of a classic pcap file; `nil` for pcapng, where every interface
@@ -66,14 +70,15 @@ public final class CaptureFileReader {
     private var delivered = 0
     private var finished = false
 
-    /// Opens `path` and reads its file header.
+    /// Opens `path` (`-`: standard input) and reads its file header.
     ///
     /// - Throws: ``PacketCaptureError`` with code `unreadableFile`, `notACaptureFile`,
     ///   `truncatedFile`, `malformedFile` or `unsupportedFormat`.
     public init(path: String) throws {
         self.path = path
         let input = try FileInput(path: path)
-        let header = try input.read(24)
+        self.isStream = !input.isRegularFile
+        let header = try input.peek(24)
         guard let format = CaptureFileFormat.detect(magic: header) else {
             input.close()
             if header.isEmpty {
@@ -85,19 +90,28 @@ public final class CaptureFileReader {
         self.format = format
         switch format {
         case .pcapng:
-            input.close()
-            // Re-open so the native reader starts at offset 0.
-            let fresh = try FileInput(path: path)
+            // the header was only looked at: the native reader starts at offset 0
             self.fileLinkType = nil
-            self.backend = .pcapng(PcapngReader(input: fresh))
+            self.backend = .pcapng(PcapngReader(input: input))
         case .pcap, .pcapNanoseconds:
-            input.close()
             var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
             // libpcap reads each record with two fread calls: a stream with a 1 MiB buffer (given
             // by us: glibc ignores a size without a buffer) and no locking (this reader is used
-            // from one thread at a time) makes those cheap.
-            guard let file = fopen(path, "rb") else {
-                throw PacketCaptureError(.unreadableFile, "cannot open: \(errnoText())", path: path)
+            // from one thread at a time) makes those cheap. A file is opened again for libpcap;
+            // a pipe or standard input, which can be read only once, reaches libpcap through a
+            // stdio stream over the input kubetape has started reading.
+            let file: UnsafeMutablePointer<FILE>
+            if input.isRegularFile {
+                input.close()
+                guard let opened = fopen(path, "rb") else {
+                    throw PacketCaptureError(.unreadableFile, "cannot open: \(errnoText())", path: path)
+                }
+                file = opened
+            } else {
+                guard let opened = Self.stdioStream(over: input) else {
+                    throw PacketCaptureError(.unreadableFile, "cannot open a stream over the input: \(errnoText())", path: path)
+                }
+                file = opened
             }
             let streamBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.streamBufferSize, alignment: 16)
             _ = setvbuf(file, streamBuffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.streamBufferSize)
@@ -205,6 +219,30 @@ public final class CaptureFileReader {
 
     /// The stdio buffer of a classic pcap stream.
     private static let streamBufferSize = 1 << 20
+
+    /// A stdio stream whose reads come from `input` (which it keeps until it is closed).
+    private static func stdioStream(over input: FileInput) -> UnsafeMutablePointer<FILE>? {
+        let functions = kubetape_cookie_io_functions(
+            read: { cookie, buffer, size in
+                guard let cookie, let buffer else { return -1 }
+                let input = Unmanaged<FileInput>.fromOpaque(cookie).takeUnretainedValue()
+                // stdio reports a failed read as an error on the stream, which libpcap reports
+                return (try? input.read(into: buffer, count: size)) ?? -1
+            },
+            write: nil, seek: nil,
+            close: { cookie in
+                guard let cookie else { return 0 }
+                let input = Unmanaged<FileInput>.fromOpaque(cookie).takeRetainedValue()
+                input.close()
+                return 0
+            })
+        let cookie = Unmanaged.passRetained(input).toOpaque()
+        guard let file = kubetape_fopencookie(cookie, "rb", functions) else {
+            Unmanaged<FileInput>.fromOpaque(cookie).release()
+            return nil
+        }
+        return file
+    }
 
     private func nextClassic(_ handle: OpaquePointer) throws -> CapturedPacket? {
         var packet = CapturedPacket.empty

@@ -5,9 +5,12 @@
 #endif
 
 /// A buffered, read-only file opened with POSIX calls; used by the native pcapng reader and for
-/// sniffing magic numbers. Reads return fewer bytes than asked only at end of file.
+/// sniffing magic numbers. Reads return fewer bytes than asked only at end of file. The path `-`
+/// is standard input (a duplicate of its descriptor, so that closing it leaves standard input).
 final class FileInput {
     let path: String
+    /// False for a pipe, a terminal or standard input: the input can be read only once, in order.
+    let isRegularFile: Bool
     private var fd: Int32
     // Used from one thread at a time and never re-entered: no dynamic exclusivity checks.
     /// Octets read ahead: `buffer[bufferStart..<bufferEnd]` come next.
@@ -20,15 +23,17 @@ final class FileInput {
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        let fd = path == "-" ? dup(0) : open(path, O_RDONLY)
         if fd < 0 {
             throw PacketCaptureError(.unreadableFile, "cannot open: \(errnoText())", path: path)
         }
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+        let known = fstat(fd, &st) == 0
+        if known, (st.st_mode & S_IFMT) == S_IFDIR {
             _ = closeDescriptor(fd)
             throw PacketCaptureError(.unreadableFile, "is a directory", path: path)
         }
+        self.isRegularFile = known && (st.st_mode & S_IFMT) == S_IFREG
         self.fd = fd
     }
 
@@ -49,6 +54,27 @@ final class FileInput {
         return out
     }
 
+    /// The next `count` octets (fewer only at end of file), left to be read again.
+    func peek(_ count: Int) throws -> [UInt8] {
+        let count = min(count, Self.chunkSize)
+        while bufferEnd - bufferStart < count, !atEOF, fd >= 0 {
+            try fill()
+        }
+        return Array(buffer[bufferStart..<min(bufferEnd, bufferStart + count)])
+    }
+
+    /// Copies up to `count` octets to `target` and returns how many (0 at end of file): the read
+    /// side of a stdio stream over this input.
+    func read(into target: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        if bufferStart == bufferEnd, !atEOF, fd >= 0 { try fill() }
+        let take = min(count, bufferEnd - bufferStart)
+        guard take > 0 else { return 0 }
+        buffer.withUnsafeBytes { raw in target.copyMemory(from: raw.baseAddress! + bufferStart, byteCount: take) }
+        bufferStart += take
+        offset += take
+        return take
+    }
+
     /// Appends up to `count` octets to `out` (fewer only at end of file), so that a caller that
     /// reads block after block can keep one array.
     func read(_ count: Int, appendingTo out: inout [UInt8]) throws {
@@ -67,20 +93,28 @@ final class FileInput {
         }
     }
 
-    /// Refills the buffer with the next 64 KiB of the file (read into the buffer's own storage).
+    /// Reads more of the file after the octets still buffered (moved to the front first): one
+    /// read(2) of up to 64 KiB, which a pipe may answer with fewer.
     private func fill() throws {
         if buffer.count != Self.chunkSize { buffer = [UInt8](repeating: 0, count: Self.chunkSize) }
+        let kept = bufferEnd - bufferStart
+        if kept > 0, bufferStart > 0 {
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + bufferStart, byteCount: kept)
+            }
+        }
+        bufferStart = 0
+        bufferEnd = kept
         while true {
             let n = buffer.withUnsafeMutableBytes { raw in
-                Glibc.read(fd, raw.baseAddress, raw.count)
+                Glibc.read(fd, raw.baseAddress! + kept, raw.count - kept)
             }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw PacketCaptureError(.unreadableFile, "read failed: \(errnoText())", path: path)
             }
             if n == 0 { atEOF = true }
-            bufferStart = 0
-            bufferEnd = n
+            bufferEnd = kept + n
             return
         }
     }

@@ -14,13 +14,14 @@ struct Inspect: ParsableCommand {
             Every DNS message (query or response, UDP or TCP) is one event; a response names the frame \
             of its query and the latency. Every HTTP/1.x request/response exchange is one event. \
             Events come in capture order. Malformed packets are reported on standard error with their \
-            frame number. Exit status: 0 when the file was read to its end; 2 when it cannot be opened, \
-            has an unsupported link type, or ends in the middle of a record (after printing every event \
-            before the cut). --json writes JSON Lines as described in docs/events.md.
+            frame number. FILE - reads standard input, showing events as packets arrive. Exit status: \
+            0 when the file was read to its end; 2 when it cannot be opened, has an unsupported link \
+            type, or ends in the middle of a record (after printing every event before the cut). \
+            --json writes JSON Lines as described in docs/events.md.
             """
     )
 
-    @Argument(help: "A pcap or pcapng capture file.")
+    @Argument(help: "A pcap or pcapng capture file, or - for standard input (tcpdump -U -w - | kubetape inspect -).")
     var file: String
 
     @Flag(help: "Write JSON Lines (docs/events.md) instead of text.")
@@ -96,6 +97,8 @@ struct Inspect: ParsableCommand {
                 break
             }
             decoder.process(packet, handle)
+            // a capture arriving on a pipe is shown as it arrives
+            if reader.isStream, lines.byteCount > 0 { sendLines() }
         }
         decoder.finish(handle)
         sendLines()

@@ -1,5 +1,11 @@
 import Foundation
+import PacketCapture
 import Testing
+import Traffic
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `kubetape inspect` through the built binary: output lines, filters, exit codes.
 @Suite(.serialized) struct InspectCommandTests {
@@ -18,7 +24,9 @@ import Testing
         return url.appendingPathComponent(".build/debug/kubetape").path
     }
 
-    static func inspect(_ arguments: [String]) throws -> Run {
+    /// Runs `kubetape inspect` with `arguments`; `input`, when given, is written to its standard
+    /// input (from another thread, so that a large input cannot block on a full pipe).
+    static func inspect(_ arguments: [String], input: Data? = nil) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BinaryMissing(path: binary)
         }
@@ -29,7 +37,16 @@ import Testing
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         try process.run()
+        if let input {
+            let writer = stdin.fileHandleForWriting
+            Thread.detachNewThread {
+                try? writer.write(contentsOf: input)
+                try? writer.close()
+            }
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -108,6 +125,93 @@ import Testing
         #expect(run.status == 2)
         #expect(run.lines.count == 1, "the query before the cut is printed")
         #expect(run.stderr.contains("frame 2"), "the error names packet 2: \(run.stderr)")
+    }
+
+    /// `-` reads the capture from standard input (a pipe): pcap through libpcap and pcapng
+    /// through the native reader give exactly what the file gives.
+    @Test(arguments: ["dns_udp.pcap", "dns_tcp.pcap", "http-packets2.pcap", "many_interfaces-1.pcapng", "example.com-k8s-http.pcapng"])
+    func standardInputReadsLikeTheFile(name: String) throws {
+        let path = Fixtures.path(name)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for mode in [[], ["--json"]] {
+            let fromFile = try Self.inspect(mode + [path])
+            let fromPipe = try Self.inspect(mode + ["-"], input: bytes)
+            #expect(fromPipe.status == 0 && fromFile.status == 0, "\(name): \(fromPipe.stderr)")
+            #expect(!fromPipe.stdout.isEmpty && fromPipe.stdout == fromFile.stdout, "\(name) \(mode)")
+        }
+    }
+
+    @Test func aCutEmptyOrForeignStandardInputExits2() throws {
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("dns_udp.pcap")))
+        let cut = try Self.inspect(["-"], input: whole.dropLast(30))
+        #expect(cut.status == 2)
+        #expect(cut.lines.count == 1, "the query before the cut is printed")
+        #expect(cut.stderr.contains("-: frame 2"), "\(cut.stderr)")
+        let empty = try Self.inspect(["-"], input: Data())
+        #expect(empty.status == 2 && empty.stderr.contains("empty"), "\(empty.stderr)")
+        let text = try Self.inspect(["-"], input: Data("hello, not a capture\n".utf8))
+        #expect(text.status == 2 && text.stderr.contains("not a pcap or pcapng file"), "\(text.stderr)")
+    }
+
+    /// A capture arriving on a pipe is shown as it arrives: the first query's line is out while
+    /// the writer still holds the pipe open (as `tcpdump -U -w - | kubetape inspect -` needs).
+    @Test(arguments: ["dns_udp.pcap", "many_interfaces-1.pcapng"])
+    func eventsFromAPipeComeOutAsPacketsArrive(name: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw BinaryMissing(path: Self.binary) }
+        let packets = try CaptureFileReader.readAll(path: Fixtures.path(name))
+        let first = try #require(
+            packets.firstIndex { packet in
+                decode([packet]).events.contains { $0.dns != nil }
+            })
+        // the file's header and the packets up to the first DNS message, then nothing more
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name)))
+        let prefix = try Self.prefix(of: whole, name: name, packets: first + 1)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["inspect", "-"]
+        let stdin = Pipe()
+        let out = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            try? stdin.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+        try stdin.fileHandleForWriting.write(contentsOf: prefix)
+        var pollDescriptor = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pollDescriptor, 1, 10_000)
+        #expect(ready == 1, "\(name): no line within 10 s while the pipe stayed open")
+        if ready == 1 {
+            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            #expect(line.contains("dns/"), "\(name): \(line)")
+        }
+    }
+
+    /// The first `packets` records of a capture file, with everything before them (header
+    /// blocks), found by reading the file block by block.
+    static func prefix(of data: Data, name: String, packets: Int) throws -> Data {
+        let bytes = [UInt8](data)
+        func le32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        var offset: Int
+        var seen = 0
+        if name.hasSuffix(".pcapng") {
+            // little-endian files only (the fixtures used here): blocks of type 6, 3 or 2 are packets
+            offset = 0
+            while seen < packets {
+                let type = le32(offset)
+                offset += le32(offset + 4)
+                if type == 6 || type == 3 || type == 2 { seen += 1 }
+            }
+        } else {
+            offset = 24
+            while seen < packets {
+                offset += 16 + le32(offset + 8)
+                seen += 1
+            }
+        }
+        return Data(bytes[0..<offset])
     }
 
     @Test func unsupportedLinkTypeAndUnreadableFilesExit2() throws {
