@@ -50,9 +50,19 @@ public final class CaptureFileReader {
     /// The path the reader was opened with (`-` for standard input).
     public let path: String
     /// True when the input is a pipe, a terminal or standard input: read once, as it arrives
-    /// (`tcpdump -U -w - | kubetape inspect -`), so a reader of it should pass on what it decodes
-    /// without waiting for more.
+    /// (`tcpdump -U -w - | kubetape inspect -`).
     public let isStream: Bool
+
+    /// For a stream: called when the reader is about to wait for more of it (nothing is ready to
+    /// read), so that what was decoded so far can be shown before the wait. Not called while
+    /// data keeps coming (a file piped in whole), nor for files.
+    public var whenWaiting: (() -> Void)? {
+        get { input.whenWaiting }
+        set { input.whenWaiting = newValue }
+    }
+
+    /// The input, kept for ``whenWaiting`` (a classic file is read by libpcap from its own stream).
+    private let input: FileInput
     /// The detected file format.
     public let format: CaptureFileFormat
     /// The file-wide link type of a classic pcap file; `nil` for pcapng, where every interface
@@ -77,6 +87,7 @@ public final class CaptureFileReader {
     public init(path: String) throws {
         self.path = path
         let input = try FileInput(path: path)
+        self.input = input
         self.isStream = !input.isRegularFile
         let header = try input.peek(24)
         guard let format = CaptureFileFormat.detect(magic: header) else {

@@ -20,6 +20,9 @@ final class FileInput {
     /// Offset in the file of the next byte `read` returns.
     @exclusivity(unchecked) private(set) var offset = 0
     @exclusivity(unchecked) private var atEOF = false
+    /// Called before a read that would wait for a stream's writer (nothing is ready to read):
+    /// the moment for a reader of a live capture to pass on what it has decoded.
+    var whenWaiting: (() -> Void)?
 
     init(path: String) throws {
         self.path = path
@@ -105,6 +108,10 @@ final class FileInput {
         }
         bufferStart = 0
         bufferEnd = kept
+        if let whenWaiting, !isRegularFile {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 0) == 0 { whenWaiting() }
+        }
         while true {
             let n = buffer.withUnsafeMutableBytes { raw in
                 Glibc.read(fd, raw.baseAddress! + kept, raw.count - kept)

@@ -87,6 +87,10 @@ struct Inspect: ParsableCommand {
                 FileHandleOutput.standardError("\(file): \(diagnostic)")
             }
         }
+        // A capture arriving on a pipe is shown as it arrives: the lines go out whenever the
+        // reader is about to wait for more of it.
+        reader.whenWaiting = { if lines.byteCount > 0 { sendLines() } }
+        defer { reader.whenWaiting = nil }
         var readError: Error?
         var packet = CapturedPacket.empty
         while true {
@@ -97,8 +101,6 @@ struct Inspect: ParsableCommand {
                 break
             }
             decoder.process(packet, handle)
-            // a capture arriving on a pipe is shown as it arrives
-            if reader.isStream, lines.byteCount > 0 { sendLines() }
         }
         decoder.finish(handle)
         sendLines()
