@@ -137,3 +137,51 @@ struct CaptureFileReaderReuseTests {
         for packet in kept { #expect(packet == expected[packet.frameNumber - 1], "\(name) kept frame \(packet.frameNumber) changed") }
     }
 }
+
+@Suite("CaptureFileReader on a pipe")
+struct CaptureFileReaderStreamTests {
+    /// A capture written into a pipe a few octets at a time (so that reads come back short,
+    /// headers and records split anywhere) reads exactly as the file does: classic pcap through
+    /// libpcap over a stdio stream, pcapng through the native reader, the header looked at
+    /// without being consumed.
+    @Test("a capture trickling through a pipe reads as the file does", arguments: CaptureFileReaderFixtureTests.names)
+    func trickle(name: String) throws {
+        let path = fixturePath(name)
+        let (expected, expectedError) = readUntilError(path)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        let (readEnd, writeEnd) = (ends[0], ends[1])
+        let writer = Thread {
+            var rng = SystemRandomNumberGenerator()
+            var offset = 0
+            while offset < bytes.count {
+                let chunk = min(bytes.count - offset, Int.random(in: 1...13, using: &rng))
+                let written = bytes[offset..<(offset + chunk)].withUnsafeBytes { write(writeEnd, $0.baseAddress, chunk) }
+                if written <= 0 { break }
+                offset += written
+                if offset % 5 == 0 { sched_yield() }
+            }
+            close(writeEnd)
+        }
+        writer.start()
+        defer {
+            // whatever the reader left is read here, so the writer never meets a closed pipe
+            var sink = [UInt8](repeating: 0, count: 4096)
+            while sink.withUnsafeMutableBytes({ read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
+            close(readEnd)
+        }
+        var packets: [CapturedPacket] = []
+        var failure: Error?
+        do {
+            let reader = try CaptureFileReader(path: "/dev/fd/\(readEnd)")
+            defer { reader.close() }
+            #expect(reader.isStream)
+            while let packet = try reader.next() { packets.append(packet) }
+        } catch {
+            failure = error
+        }
+        #expect(packets == expected, "\(name): \(packets.count) packets from the pipe, \(expected.count) from the file")
+        #expect((failure == nil) == (expectedError == nil), "\(name): \(String(describing: failure)) vs \(String(describing: expectedError))")
+    }
+}
