@@ -112,7 +112,7 @@ public final class CaptureFileReader {
             // a pipe or standard input, which can be read only once, reaches libpcap through a
             // stdio stream over the input kubetape has started reading.
             let file: UnsafeMutablePointer<FILE>
-            if input.isRegularFile {
+            if input.isRegularFile && path != "-" {
                 input.close()
                 guard let opened = fopen(path, "rb") else {
                     throw PacketCaptureError(.unreadableFile, "cannot open: \(errnoText())", path: path)
@@ -225,6 +225,7 @@ public final class CaptureFileReader {
             streamBuffer.deallocate()
         case .pcapng, .closed: break
         }
+        input.close()  // the pcapng reader's input (a classic file's is closed already)
         backend = .closed
     }
 

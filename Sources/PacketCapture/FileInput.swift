@@ -118,6 +118,12 @@ final class FileInput {
             }
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    // standard input left non-blocking by whoever started us: wait for data
+                    var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                }
                 throw PacketCaptureError(.unreadableFile, "read failed: \(errnoText())", path: path)
             }
             if n == 0 { atEOF = true }

@@ -185,3 +185,29 @@ struct CaptureFileReaderStreamTests {
         #expect((failure == nil) == (expectedError == nil), "\(name): \(String(describing: failure)) vs \(String(describing: expectedError))")
     }
 }
+
+@Suite("CaptureFileReader.close")
+struct CaptureFileReaderCloseTests {
+    /// How many of this process's descriptors are open on `path`.
+    static func descriptors(on path: String) throws -> Int {
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+        return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path }.count
+    }
+
+    /// close() gives the file back at once, while the reader object still exists, for both
+    /// formats; reading after it returns nothing. (A private copy of the capture, so that no
+    /// other test holds the same file open.)
+    @Test("close() releases the file while the reader lives", arguments: ["dns_udp.pcap", "many_interfaces-1.pcapng"])
+    func closeReleasesTheFile(name: String) throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kubetape-close-\(getpid())-\(name)").path
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: fixturePath(name), toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let reader = try CaptureFileReader(path: copy)
+        #expect(try reader.next() != nil)
+        #expect(try Self.descriptors(on: copy) >= 1)
+        reader.close()
+        #expect(try Self.descriptors(on: copy) == 0, "\(name): a descriptor is still open after close()")
+        #expect(try reader.next() == nil)
+    }
+}

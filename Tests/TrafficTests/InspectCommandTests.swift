@@ -25,8 +25,9 @@ import Traffic
     }
 
     /// Runs `kubetape inspect` with `arguments`; `input`, when given, is written to its standard
-    /// input (from another thread, so that a large input cannot block on a full pipe).
-    static func inspect(_ arguments: [String], input: Data? = nil) throws -> Run {
+    /// input (from another thread, so that a large input cannot block on a full pipe);
+    /// `inputFile`, when given, is its standard input (`< file`).
+    static func inspect(_ arguments: [String], input: Data? = nil, inputFile: String? = nil) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BinaryMissing(path: binary)
         }
@@ -39,6 +40,7 @@ import Traffic
         process.standardError = err
         let stdin = Pipe()
         if input != nil { process.standardInput = stdin }
+        if let inputFile { process.standardInput = FileHandle(forReadingAtPath: inputFile) }
         try process.run()
         if let input {
             let writer = stdin.fileHandleForWriting
@@ -127,8 +129,8 @@ import Traffic
         #expect(run.stderr.contains("frame 2"), "the error names packet 2: \(run.stderr)")
     }
 
-    /// `-` reads the capture from standard input (a pipe): pcap through libpcap and pcapng
-    /// through the native reader give exactly what the file gives.
+    /// `-` reads the capture from standard input, a pipe or a redirected file: pcap through
+    /// libpcap and pcapng through the native reader give exactly what the file gives.
     @Test(arguments: ["dns_udp.pcap", "dns_tcp.pcap", "http-packets2.pcap", "many_interfaces-1.pcapng", "example.com-k8s-http.pcapng"])
     func standardInputReadsLikeTheFile(name: String) throws {
         let path = Fixtures.path(name)
@@ -138,6 +140,9 @@ import Traffic
             let fromPipe = try Self.inspect(mode + ["-"], input: bytes)
             #expect(fromPipe.status == 0 && fromFile.status == 0, "\(name): \(fromPipe.stderr)")
             #expect(!fromPipe.stdout.isEmpty && fromPipe.stdout == fromFile.stdout, "\(name) \(mode)")
+            // `- < file`: standard input is the file itself (a regular file, not a pipe)
+            let redirected = try Self.inspect(mode + ["-"], inputFile: path)
+            #expect(redirected.status == 0 && redirected.stdout == fromFile.stdout, "\(name) \(mode) < file: \(redirected.stderr)")
         }
     }
 
