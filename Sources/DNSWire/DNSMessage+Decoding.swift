@@ -79,6 +79,9 @@ struct WireReader {
     var firstQuestion: (nameEnd: Int, type: UInt16, qClass: UInt16, compressed: Bool)?
     /// True when the last name ``readName()`` read followed a compression pointer.
     var lastNameFollowedPointer = false
+    /// Checking only: where the last name checked with no pointer in it starts (an answer's
+    /// owner nearly always points at the question's name).
+    var checkedPlainName = -1
 
     init(bytes: UnsafeRawBufferPointer, building: Bool = true) {
         self.bytes = bytes
@@ -141,13 +144,20 @@ struct WireReader {
     mutating func readName() throws -> DNSName {
         let start = position
         var cursor = position
-        // the common shapes first: a pointer to a name already decoded, or the root
-        if building && cursor + 1 < bytes.count && bytes[cursor] & 0xC0 == 0xC0 {
+        // the common shapes first: a pointer to a name already read, or the root
+        if cursor + 1 < bytes.count && bytes[cursor] & 0xC0 == 0xC0 {
             let target = Int(bytes[cursor] & 0x3F) << 8 | Int(bytes[cursor + 1])
-            if target < cursor, let name = cachedName(at: target) {
+            if target < cursor, building, let name = cachedName(at: target) {
                 position = cursor + 2
                 lastNameFollowedPointer = true
                 return name
+            }
+            if target < cursor, !building, target == checkedPlainName {
+                // a pointer to a name checked whole, with no pointer in it: the walk would take
+                // the one hop and find the same labels, so it cannot fail
+                position = cursor + 2
+                lastNameFollowedPointer = true
+                return .uncheckedPlaceholder
             }
         } else if cursor < bytes.count && bytes[cursor] == 0 {
             position = cursor + 1
@@ -169,7 +179,10 @@ struct WireReader {
                 if length == 0 {
                     if !jumped { position = cursor + 1 }
                     lastNameFollowedPointer = jumped
-                    guard building else { return nameLength == 0 ? .root : .uncheckedPlaceholder }
+                    guard building else {
+                        if !jumped { checkedPlainName = start }
+                        return nameLength == 0 ? .root : .uncheckedPlaceholder
+                    }
                     out.append(0)
                     let name = DNSName(uncheckedWire: out)
                     // only names read without pointers, so that a pointer to one costs exactly
