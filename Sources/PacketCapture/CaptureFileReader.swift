@@ -172,24 +172,8 @@ public final class CaptureFileReader {
     ///
     /// After an error or the end, further calls return `nil`.
     public func next() throws -> CapturedPacket? {
-        if finished { return nil }
-        do {
-            let packet: CapturedPacket?
-            switch backend {
-            case .closed: packet = nil
-            case .pcapng(let reader): packet = try reader.next()
-            case .classic(let handle, _): packet = try nextClassic(handle)
-            }
-            if let packet {
-                delivered = packet.frameNumber
-            } else {
-                finished = true
-            }
-            return packet
-        } catch {
-            finished = true
-            throw error
-        }
+        var packet = CapturedPacket.empty
+        return try next(into: &packet) ? packet : nil
     }
 
     /// Reads the next packet into `packet`, reusing the storage of its ``CapturedPacket/data``
@@ -256,11 +240,6 @@ public final class CaptureFileReader {
         return file
     }
 
-    private func nextClassic(_ handle: OpaquePointer) throws -> CapturedPacket? {
-        var packet = CapturedPacket.empty
-        return try nextClassic(handle, into: &packet) ? packet : nil
-    }
-
     /// One libpcap record into `packet`; false at the end of the file.
     private func nextClassic(_ handle: OpaquePointer, into packet: inout CapturedPacket) throws -> Bool {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -270,11 +249,7 @@ public final class CaptureFileReader {
         case 1:
             guard let header else { return false }
             let captured = bytes == nil ? 0 : Int(header.pointee.caplen)
-            // A buffer much larger than this packet (kept from a big one) is not reused: a decoder
-            // that keeps slices of packets (TCP reassembly) would otherwise hold large copies.
-            if packet.data.capacity > max(2 * captured, 4096) { packet.data = [] }
-            packet.data.removeAll(keepingCapacity: true)
-            if let bytes { packet.data.append(contentsOf: UnsafeBufferPointer(start: bytes, count: captured)) }
+            packet.replaceData(with: UnsafeBufferPointer(start: bytes, count: captured))
             // Opened at nanosecond precision: tv_usec carries nanoseconds.
             let seconds = Int64(header.pointee.ts.tv_sec)
             let fraction = Int64(header.pointee.ts.tv_usec)

@@ -66,6 +66,15 @@ public struct CapturedPacket: Hashable, Sendable {
     /// True when the snap length cut the packet.
     public var isTruncated: Bool { data.count < originalLength }
 
+    /// Makes `octets` the packet's data, reusing the storage of ``data`` when nothing else holds
+    /// it, unless it is much larger than needed (kept from a big packet: a decoder that keeps
+    /// slices of packets, as TCP reassembly does, would otherwise hold large copies).
+    mutating func replaceData(with octets: UnsafeBufferPointer<UInt8>) {
+        if data.capacity > max(2 * octets.count, 4096) { data = [] }
+        data.removeAll(keepingCapacity: true)
+        data.append(contentsOf: octets)
+    }
+
     /// A packet with no octets, frame 0: the variable a read loop hands to
     /// ``CaptureFileReader/next(into:)`` before the first packet.
     public static var empty: CapturedPacket {

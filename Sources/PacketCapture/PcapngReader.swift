@@ -21,12 +21,6 @@ final class PcapngReader {
         PacketCaptureError(code, reason, path: path, frameNumber: delivered + 1)
     }
 
-    /// The next packet, or nil at the end of the file.
-    func next() throws -> CapturedPacket? {
-        var packet = CapturedPacket.empty
-        return try next(into: &packet) ? packet : nil
-    }
-
     /// Reads the next packet into `packet`, reusing its data storage when nothing else holds it
     /// (as ``CaptureFileReader/next(into:)`` does for classic files); false at the end of the file.
     func next(into packet: inout CapturedPacket) throws -> Bool {
@@ -172,7 +166,7 @@ final class PcapngReader {
         var captured = min(original, body.count - 4)
         if interface.snapLength > 0 { captured = min(captured, interface.snapLength) }
         delivered += 1
-        copy(4..<(4 + captured), into: &packet.data)
+        body.withUnsafeBufferPointer { packet.replaceData(with: UnsafeBufferPointer(rebasing: $0[4..<(4 + captured)])) }
         packet.frameNumber = delivered
         packet.timestampNanoseconds = 0
         packet.linkType = interface.linkType
@@ -192,21 +186,13 @@ final class PcapngReader {
             throw fail(.malformedFile, "packet block at offset \(offset) has a timestamp that does not fit in 64-bit nanoseconds")
         }
         delivered += 1
-        copy(data, into: &packet.data)
+        body.withUnsafeBufferPointer { packet.replaceData(with: UnsafeBufferPointer(rebasing: $0[data])) }
         packet.frameNumber = delivered
         packet.timestampNanoseconds = nanoseconds
         packet.linkType = interfaces[interfaceID].linkType
         packet.originalLength = original
         packet.interfaceName = interfaces[interfaceID].name
         packet.interfaceIndex = interfaceID
-    }
-
-    /// `body[range]` into `data`, reusing its storage unless it is much larger than needed (a
-    /// decoder that keeps slices of packets would otherwise hold large copies).
-    private func copy(_ range: Range<Int>, into data: inout [UInt8]) {
-        if data.capacity > max(2 * range.count, 4096) { data = [] }
-        data.removeAll(keepingCapacity: true)
-        data.append(contentsOf: body[range])
     }
 
     /// Converts a pcapng timestamp in `if_tsresol` units to nanoseconds since the epoch;

@@ -52,7 +52,8 @@ extension DNSEvent {
             w.raw(" opcode=")
             w.opcodeText(h.opcode)
         }
-        let opt = m.optRecord
+        // the OPT record only matters to a response (its RCODE and its count of additional records)
+        let opt = h.isResponse ? m.optRecord : nil
         if h.isResponse {
             w.append(UInt8(ascii: " "))
             w.rcodeText(m.rcode(opt: opt))

@@ -600,7 +600,7 @@ struct LineWriter {
         return (negative ? "-" : "") + "\(m / 1_000_000_000).\(fraction)"
     }
 
-    /// ``milliseconds(_:)`` written straight into the buffer.
+    /// Nanoseconds as milliseconds with 3 decimals (`-1.500`), written straight into the buffer.
     mutating func milliseconds(_ ns: Int64) {
         if ns < 0 { append(UInt8(ascii: "-")) }
         let us = (ns.magnitude + 500) / 1000
@@ -678,15 +678,6 @@ struct LineWriter {
     @inline(__always)
     mutating func opcodeText(_ opcode: DNSOpcode) {
         if opcode.rawValue == 0 { raw("QUERY") } else { rawText(opcode.description) }
-    }
-
-    /// Nanoseconds as milliseconds with 3 decimals.
-    static func milliseconds(_ ns: Int64) -> String {
-        let negative = ns < 0
-        let us = (ns.magnitude + 500) / 1000
-        var fraction = String(us % 1000)
-        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-        return (negative ? "-" : "") + "\(us / 1000).\(fraction)"
     }
 
     mutating func string(_ s: String) {
