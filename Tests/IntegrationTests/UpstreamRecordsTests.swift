@@ -4,8 +4,10 @@ import Testing
 /// `--upstream-records`: names outside the cluster zones answered from a zone file, as an upstream
 /// would through CoreDNS's forward (nothing is forwarded for real).
 @Suite struct UpstreamRecordsTests {
+    /// A zone file of its own for each call: the tests run in parallel, and two zone texts can
+    /// have the same length (as the two below do), so the name must not come from the text.
     func zoneFile(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kubetape-upstream-\(getpid())-\(text.count).zone").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kubetape-upstream-\(getpid())-\(UUID().uuidString).zone").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
